@@ -1,0 +1,42 @@
+# jitmaker: the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= jit-maker-config.yaml
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint soak venv clean check-config golden
+
+venv: $(STAMP)
+
+# Build the virtualenv from the hash-locked requirements; the package itself
+# goes in editable, without touching the index (its build backend is locked too).
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements.lock -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/jitmaker --config-file=$(CONFIG)
+
+check-config: $(STAMP)
+	$(BIN)/jitmaker check-config --config-file=$(CONFIG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,0 +1,49 @@
+"""Timing helpers shared by the benchmark modules."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+
+def per_op(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
+    """Median over ``repeat`` runs of the mean seconds per call of ``fn`` (GC on)."""
+    samples = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def samples(fn: Callable[[], object], number: int) -> list[float]:
+    """Seconds of each of ``number`` calls of ``fn``."""
+    out = []
+    clock = time.perf_counter
+    for _ in range(number):
+        start = clock()
+        fn()
+        out.append(clock() - start)
+    return out
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def row(name: str, ours_s: float, baseline: str | None, baseline_s: float | None, **extra) -> dict:
+    speedup = (baseline_s / ours_s) if (baseline_s and ours_s) else None
+    return {
+        "name": name,
+        "ours_s": ours_s,
+        "baseline": baseline,
+        "baseline_s": baseline_s,
+        "speedup": speedup,
+        **extra,
+    }
