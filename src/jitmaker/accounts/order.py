@@ -95,9 +95,7 @@ _ENUM_FIELDS = {
     "trigger_condition": OrderTriggerCondition,
 }
 _BOOL_FIELDS = frozenset({"reduce_only", "post_only", "immediate_or_cancel"})
-_DEFAULTS: tuple[Any, ...] = tuple(
-    False if name in _BOOL_FIELDS else 0 for name in ORDER_FIELDS
-)
+_DEFAULTS: tuple[Any, ...] = tuple(False if name in _BOOL_FIELDS else 0 for name in ORDER_FIELDS)
 
 
 def _enum_property(index: int, enum: type) -> property:
