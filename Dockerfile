@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# jitmaker container. Docker Hub may be unreachable: the base image is a build argument, so a
+# locally made Debian bookworm image works (see README "Docker"). Any image with Python 3.11
+# and python3-venv at /usr/bin/python3 will do, e.g. python:3.11-slim-bookworm.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+FROM ${BASE_IMAGE} AS build
+WORKDIR /src
+COPY requirements.lock requirements-build.lock ./
+RUN python3 -m venv /opt/jitmaker \
+ && /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --require-hashes \
+        -r requirements.lock -r requirements-build.lock
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps \
+        --no-build-isolation . \
+ && /opt/jitmaker/bin/pip uninstall -y -q setuptools wheel pip
+
+FROM ${BASE_IMAGE}
+RUN (getent passwd jitmaker || useradd --system --uid 10001 --user-group --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin jitmaker) \
+ && mkdir -p /etc/jitmaker /var/lib/jitmaker && chown jitmaker:jitmaker /var/lib/jitmaker
+COPY --from=build /opt/jitmaker /opt/jitmaker
+ENV PATH=/opt/jitmaker/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+USER 10001:10001
+WORKDIR /var/lib/jitmaker
+# Mount the config read-only:  -v $PWD/jit-maker-config.yaml:/etc/jitmaker/config.yaml:ro
+# Secrets: -e KEEPER_PRIVATE_KEY=... or a mounted file + KEEPER_PRIVATE_KEY_FILE=/run/secrets/keeper-key
+EXPOSE 9464
+# /readyz is the same freshness gate that permits sending (metricsHost defaults to 127.0.0.1,
+# which is where this check runs).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["python3", "-c", "import os,sys,urllib.request; port=os.environ.get('JITMAKER_HEALTH_PORT','9464'); sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=2).status == 200 else 1)"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["jitmaker"]
+CMD ["--config-file=/etc/jitmaker/config.yaml"]
