@@ -1,1 +1,71 @@
-"""jitmaker.strategies."""
+"""The pure decision layer: quotes, position bounds and pluggable auction strategies.
+
+Nothing here does I/O or reads a clock: slot, oracle and positions are arguments, strategies
+return commands (``Attempt``/``Skip``) and are told outcomes.
+"""
+
+from jitmaker.strategies.commands import (
+    Attempt,
+    AttemptOutcome,
+    AttemptTag,
+    Command,
+    OutcomeKind,
+    Skip,
+    SkipReason,
+)
+from jitmaker.strategies.pricing import (
+    BPS,
+    PriceType,
+    PricingConfig,
+    Quote,
+    ReferenceSource,
+    compute_quote,
+    reference_prices,
+)
+from jitmaker.strategies.sizing import (
+    LEVERAGE_PRECISION,
+    MarketSizing,
+    PositionLimits,
+    leverage_ppm,
+    position_limits,
+    size_subaccount,
+    split_leverage,
+)
+from jitmaker.strategies.views import (
+    AuctionView,
+    MarketKey,
+    MarketView,
+    PositionView,
+    market_key,
+    parse_market_key,
+)
+
+__all__ = [
+    "BPS",
+    "LEVERAGE_PRECISION",
+    "Attempt",
+    "AttemptOutcome",
+    "AttemptTag",
+    "AuctionView",
+    "Command",
+    "MarketKey",
+    "MarketSizing",
+    "MarketView",
+    "OutcomeKind",
+    "PositionLimits",
+    "PositionView",
+    "PriceType",
+    "PricingConfig",
+    "Quote",
+    "ReferenceSource",
+    "Skip",
+    "SkipReason",
+    "compute_quote",
+    "leverage_ppm",
+    "market_key",
+    "parse_market_key",
+    "position_limits",
+    "reference_prices",
+    "size_subaccount",
+    "split_leverage",
+]
