@@ -1,0 +1,787 @@
+"""Solana JSON-RPC over HTTP: one shared aiohttp session, typed helpers, retries and failover.
+
+Why our own client instead of solana-py's AsyncClient: that client raises on HTTP 429 without
+retrying or honouring Retry-After, panics (via solders) on some malformed error objects, quotes
+the API-keyed URL in its exceptions and parses every reply into Python objects we immediately
+throw away. Here every failure becomes ``jitmaker.errors.RpcError`` with the endpoint's
+*redacted* name, rate limits back off per endpoint, and transport failures rotate to the next
+configured endpoint while the primary stays preferred once it recovers.
+
+Classification (what is retried):
+* transport failures (connect/timeout/reset, HTTP 5xx and other non-200, non-JSON bodies,
+  wrong envelope shapes) -> ``RpcTransportError``; the endpoint cools down, the next one is
+  tried, with backoff when nothing else is available;
+* rate limits (HTTP 429, JSON codes 429 / -32429 / -32029) -> ``RpcRateLimitedError``; the
+  endpoint cools down for Retry-After (capped) plus jitter;
+* node behind (-32005) and min-context-slot not reached (-32016) -> retried like transport;
+* every other JSON-RPC error (preflight failure -32002, bad params -32602, ...) is definitive
+  and raised at once as ``RpcError(code=, data=)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import email.utils
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import aiohttp
+import structlog
+import zstandard
+
+from jitmaker.chain.backoff import Backoff, Jitter
+from jitmaker.chain.loglimit import LogLimiter
+from jitmaker.chain.redact import register_url, scrub
+from jitmaker.errors import RpcError
+
+__all__ = [
+    "MAX_MULTIPLE_ACCOUNTS",
+    "MAX_SIGNATURE_STATUSES",
+    "AccountsFilter",
+    "Commitment",
+    "DataSize",
+    "Encoding",
+    "EndpointHealth",
+    "LatestBlockhash",
+    "Memcmp",
+    "PrioritizationFee",
+    "RawAccount",
+    "RpcClient",
+    "RpcErrorCode",
+    "RpcRateLimitedError",
+    "RpcTransportError",
+    "SignatureStatus",
+    "SimulationResult",
+    "Slotted",
+    "TransactionMeta",
+    "b58encode",
+]
+
+log = structlog.get_logger(__name__)
+
+MAX_MULTIPLE_ACCOUNTS = 100  # getMultipleAccounts key limit
+MAX_SIGNATURE_STATUSES = 256  # getSignatureStatuses signature limit
+T = TypeVar("T")
+
+
+class Commitment(Enum):
+    """Solana commitment levels (same values as ``jitmaker.config.CommitmentLevel``)."""
+
+    PROCESSED = "processed"
+    CONFIRMED = "confirmed"
+    FINALIZED = "finalized"
+
+    @property
+    def rank(self) -> int:
+        return _COMMITMENT_RANK[self]
+
+
+_COMMITMENT_RANK = {Commitment.PROCESSED: 0, Commitment.CONFIRMED: 1, Commitment.FINALIZED: 2}
+
+
+class Encoding(Enum):
+    """Account data encodings we request (base58/jsonParsed are never used)."""
+
+    BASE64 = "base64"
+    BASE64_ZSTD = "base64+zstd"
+
+
+class RpcErrorCode:
+    """JSON-RPC error codes the client treats specially (ints, as they arrive on the wire)."""
+
+    SEND_TX_PREFLIGHT_FAILURE = -32002
+    SIGNATURE_VERIFICATION_FAILURE = -32003
+    NODE_UNHEALTHY = -32005
+    MIN_CONTEXT_SLOT_NOT_REACHED = -32016
+    INVALID_PARAMS = -32602
+    RATE_LIMITED = frozenset({429, -32429, -32029})
+    RETRYABLE = frozenset({-32005, -32016})
+
+
+class RpcTransportError(RpcError):
+    """The request may or may not have reached a node (network, timeout, 5xx, garbage reply)."""
+
+
+class RpcRateLimitedError(RpcError):
+    """The endpoint refused the request for rate limiting; ``retry_after_s`` if it said so."""
+
+    def __init__(
+        self, message: str, *, code: int | None = None, data: object = None,
+        retry_after_s: float | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message, code=code, data=data)
+        self.retry_after_s = retry_after_s
+
+
+# --------------------------------------------------------------------------- value types
+
+
+class Slotted(NamedTuple, Generic[T]):
+    """A value with the context slot the node answered at (None when not asked for)."""
+
+    slot: int | None
+    value: T
+
+
+class RawAccount(NamedTuple):
+    """An account as raw bytes; decoding is the caller's business."""
+
+    pubkey: str
+    data: bytes
+    owner: str
+    lamports: int
+    executable: bool
+    rent_epoch: int | None
+
+
+class LatestBlockhash(NamedTuple):
+    blockhash: str
+    last_valid_block_height: int
+    slot: int
+
+
+class SignatureStatus(NamedTuple):
+    slot: int
+    confirmations: int | None
+    err: Any  # TransactionError JSON or None
+    confirmation_status: Commitment | None
+
+
+class SimulationResult(NamedTuple):
+    slot: int
+    err: Any
+    logs: tuple[str, ...]
+    units_consumed: int | None
+
+
+class TransactionMeta(NamedTuple):
+    slot: int
+    err: Any
+    logs: tuple[str, ...]
+
+
+class PrioritizationFee(NamedTuple):
+    slot: int
+    fee: int  # micro-lamports per compute unit
+
+
+@dataclass(frozen=True, slots=True)
+class Memcmp:
+    """memcmp filter: ``data`` must appear at ``offset`` (sent base58-encoded)."""
+
+    offset: int
+    data: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "memcmp": {"offset": self.offset, "bytes": b58encode(self.data), "encoding": "base58"}
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DataSize:
+    """dataSize filter: the account data length must equal ``size``."""
+
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dataSize": self.size}
+
+
+AccountsFilter = Memcmp | DataSize
+
+
+@dataclass(slots=True)
+class EndpointHealth:
+    """Per-endpoint counters, exposed for metrics and logs (``name`` is redacted)."""
+
+    name: str
+    ok: int = 0
+    failures: int = 0
+    rate_limited: int = 0
+    consecutive_failures: int = 0
+    down_until: float = 0.0
+    latency_ewma_us: float | None = None
+
+    @property
+    def score(self) -> float:
+        """Share of successful requests, smoothed (1.0 for an unused endpoint)."""
+        return (self.ok + 1) / (self.ok + self.failures + self.rate_limited + 1)
+
+
+# --------------------------------------------------------------------------- helpers
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58encode(data: bytes) -> str:
+    """Bitcoin-alphabet base58 (memcmp filter bytes are short; speed is irrelevant here)."""
+    n = int.from_bytes(data, "big")
+    out = []
+    while n:
+        n, r = divmod(n, 58)
+        out.append(_B58[r])
+    pad = len(data) - len(data.lstrip(b"\0"))
+    return "1" * pad + "".join(reversed(out))
+
+
+_zstd = zstandard.ZstdDecompressor()
+
+
+def _decode_data(data: Any) -> bytes:
+    """UiAccount ``data`` ``[payload, encoding]`` -> bytes (base64 or base64+zstd)."""
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], str)):
+        raise ValueError("account data is not [payload, encoding]")
+    raw = base64.b64decode(data[0], validate=True)
+    if data[1] == Encoding.BASE64.value:
+        return raw
+    if data[1] == Encoding.BASE64_ZSTD.value:
+        return _zstd.decompressobj().decompress(raw)
+    raise ValueError(f"unsupported account encoding {data[1]!r}")
+
+
+def _account(pubkey: str, obj: Any) -> RawAccount:
+    return RawAccount(
+        pubkey=pubkey,
+        data=_decode_data(obj["data"]),
+        owner=str(obj["owner"]),
+        lamports=int(obj["lamports"]),
+        executable=bool(obj.get("executable", False)),
+        rent_epoch=obj.get("rentEpoch"),
+    )
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"expected an integer, got {type(v).__name__}")
+    return v
+
+
+def _contextual(result: Any) -> tuple[int, Any]:
+    if not isinstance(result, dict):
+        raise TypeError("expected {context, value}")
+    return _int(result["context"]["slot"]), result["value"]
+
+
+def _parse_retry_after(value: str | None, now_wall: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now_wall)
+
+
+class _Endpoint:
+    __slots__ = ("health", "url")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.health = EndpointHealth(name=register_url(url))
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class RpcClient:
+    """JSON-RPC client over one shared aiohttp session with failover across ``urls``.
+
+    ``urls[0]`` is the primary: it is used whenever it is not cooling down after a failure.
+    ``sleep``/``clock`` are injectable so retry tests run without real waiting.
+    """
+
+    def __init__(
+        self,
+        urls: str | Sequence[str],
+        *,
+        commitment: Commitment = Commitment.CONFIRMED,
+        timeout_s: float = 5.0,
+        max_attempts: int = 4,
+        backoff: Backoff | None = None,
+        endpoint_cooldown: Backoff | None = None,
+        max_retry_after_s: float = 10.0,
+        session: aiohttp.ClientSession | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_batch: int = 10,
+        max_wait_s: float = 10.0,
+    ) -> None:
+        url_list = [urls] if isinstance(urls, str) else list(urls)
+        if not url_list:
+            raise ValueError("RpcClient needs at least one endpoint URL")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+        self._endpoints = [_Endpoint(u) for u in url_list]
+        self.commitment = commitment
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self._backoff = backoff or Backoff(0.05, 2.0, jitter=Jitter.FULL)
+        self._cooldown = endpoint_cooldown or Backoff(0.5, 30.0, jitter=Jitter.EQUAL)
+        self._max_retry_after_s = max_retry_after_s
+        self._session = session
+        self._owns_session = session is None
+        self._sleep = sleep
+        self._clock = clock
+        self._wall = wall_clock
+        self._max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self._ids = itertools.count(1)
+        self._current = 0
+        self._limiter = LogLimiter(1.0, clock=clock)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def endpoint_names(self) -> list[str]:
+        """Redacted endpoint names, primary first."""
+        return [e.health.name for e in self._endpoints]
+
+    def health(self) -> list[EndpointHealth]:
+        """Per-endpoint counters (live objects; read, don't mutate)."""
+        return [e.health for e in self._endpoints]
+
+    async def __aenter__(self) -> RpcClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session if this client created it."""
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers={"Content-Type": "application/json"},
+                connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300),
+            )
+            self._owns_session = True
+        return self._session
+
+    # ----------------------------------------------------------------- endpoint choice
+
+    def _pick(self) -> _Endpoint | None:
+        """Primary if up, else the sticky current if up, else the best-scored up endpoint."""
+        now = self._clock()
+        eps = self._endpoints
+        if eps[0].health.down_until <= now:
+            self._current = 0
+            return eps[0]
+        if eps[self._current].health.down_until <= now:
+            return eps[self._current]
+        up = [i for i, e in enumerate(eps) if e.health.down_until <= now]
+        if not up:
+            return None
+        self._current = max(up, key=lambda i: (eps[i].health.score, -i))
+        return eps[self._current]
+
+    def _soonest(self) -> tuple[_Endpoint, float]:
+        ep = min(self._endpoints, key=lambda e: e.health.down_until)
+        return ep, max(0.0, ep.health.down_until - self._clock())
+
+    def _mark_ok(self, ep: _Endpoint, started: float) -> None:
+        h = ep.health
+        h.ok += 1
+        h.consecutive_failures = 0
+        h.down_until = 0.0
+        us = (self._clock() - started) * 1e6
+        h.latency_ewma_us = us if h.latency_ewma_us is None else 0.8 * h.latency_ewma_us + 0.2 * us
+
+    def _mark_failed(self, ep: _Endpoint, exc: RpcError) -> None:
+        h = ep.health
+        h.consecutive_failures += 1
+        if isinstance(exc, RpcRateLimitedError):
+            h.rate_limited += 1
+            wait = exc.retry_after_s if exc.retry_after_s is not None else self._backoff.cap
+            wait = min(wait, self._max_retry_after_s) + self._backoff.jitter_up_to(
+                self._backoff.base
+            )
+        else:
+            h.failures += 1
+            wait = self._cooldown.delay(h.consecutive_failures - 1)
+        h.down_until = self._clock() + wait
+        if len(self._endpoints) > 1 and ep is self._endpoints[self._current]:
+            self._current = (self._current + 1) % len(self._endpoints)
+
+    # ----------------------------------------------------------------- core request path
+
+    async def request(self, method: str, params: list[Any] | None = None, *,
+                      timeout_s: float | None = None, attempts: int | None = None) -> Any:  # fmt: skip
+        """Call ``method`` and return its ``result``; raises ``RpcError`` (never anything else)."""
+        payload = {
+            "jsonrpc": "2.0",
+            "id": next(self._ids),
+            "method": method,
+            "params": params or [],
+        }
+        body = await self._with_retries(method, payload, timeout_s, attempts, single=True)
+        return body["result"]
+
+    async def batch(self, calls: Sequence[tuple[str, list[Any]]], *, timeout_s: float | None = None,
+                    attempts: int | None = None) -> list[Any]:  # fmt: skip
+        """Send ``calls`` as one JSON-RPC batch. Returns one entry per call, in order: the
+        result, or an ``RpcError`` instance for a call that failed on its own."""
+        if not calls:
+            return []
+        payload = [
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": m, "params": p} for m, p in calls
+        ]
+        name = f"batch[{calls[0][0]}x{len(calls)}]"
+        body = await self._with_retries(name, payload, timeout_s, attempts, single=False)
+        by_id = {item.get("id"): item for item in body if isinstance(item, dict)}
+        out: list[Any] = []
+        for req in payload:
+            item = by_id.get(req["id"])
+            if item is None:
+                out.append(RpcError(f"{req['method']}: no reply in batch"))
+            elif "error" in item:
+                out.append(self._json_error(req["method"], item["error"], None))
+            else:
+                out.append(item.get("result"))
+        return out
+
+    async def _with_retries(self, method: str, payload: Any, timeout_s: float | None,
+                            attempts: int | None, *, single: bool) -> Any:  # fmt: skip
+        n = attempts if attempts is not None else self.max_attempts
+        last: RpcError | None = None
+        for attempt in range(n):
+            ep = self._pick()
+            if ep is None:  # every endpoint is cooling down: wait for the first to recover
+                ep, wait = self._soonest()
+                if wait > self.max_wait_s:
+                    raise last or RpcTransportError(
+                        f"{method}: every endpoint is cooling down (next in {wait:.2f}s)"
+                    )
+                await self._sleep(wait)
+            started = self._clock()
+            try:
+                body = await self._post(ep, method, payload, timeout_s or self.timeout_s, single)
+            except (RpcTransportError, RpcRateLimitedError) as exc:
+                last = exc
+                self._mark_failed(ep, exc)
+                self._log_retry(method, ep, attempt, n, exc)
+                continue
+            except RpcError:
+                self._mark_ok(ep, started)  # the node answered; the request itself was refused
+                raise
+            self._mark_ok(ep, started)
+            return body
+        assert last is not None
+        raise last
+
+    def _log_retry(self, method: str, ep: _Endpoint, attempt: int, n: int, exc: RpcError) -> None:
+        suppressed = self._limiter.allow(("rpc_retry", ep.health.name, type(exc)))
+        if suppressed is None:
+            return
+        log.warning(
+            "rpc_request_failed", method=method, endpoint=ep.health.name, attempt=attempt + 1,
+            attempts=n, code=exc.code, error=str(exc), suppressed=suppressed,
+        )  # fmt: skip
+
+    async def _post(self, ep: _Endpoint, method: str, payload: Any, timeout_s: float,
+                    single: bool) -> Any:  # fmt: skip
+        """One HTTP round trip; every failure comes out as an RpcError subclass."""
+        name = ep.health.name
+        try:
+            session = self._get_session()
+            timeout = aiohttp.ClientTimeout(total=timeout_s)
+            async with session.post(ep.url, data=json.dumps(payload), timeout=timeout) as resp:
+                status = resp.status
+                retry_after = resp.headers.get("Retry-After")
+                raw = await resp.read()
+        except TimeoutError:
+            raise RpcTransportError(f"{method}: timeout after {timeout_s}s at {name}") from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise RpcTransportError(
+                f"{method}: transport error at {name}: {type(exc).__name__}: {scrub(exc)}"
+            ) from None
+        except Exception as exc:  # a foreign bug must not escape as a foreign type
+            raise RpcTransportError(
+                f"{method}: unexpected {type(exc).__name__} at {name}: {scrub(exc)}"
+            ) from None
+        if status == 429:
+            raise RpcRateLimitedError(
+                f"{method}: rate limited (HTTP 429) at {name}",
+                code=429,
+                retry_after_s=_parse_retry_after(retry_after, self._wall()),
+            )
+        if status != 200:
+            raise RpcTransportError(f"{method}: HTTP {status} at {name}", code=status)
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise RpcTransportError(f"{method}: non-JSON reply from {name}") from None
+        if single:
+            return self._check_single(method, name, body, retry_after)
+        return self._check_batch(method, name, body, retry_after)
+
+    def _check_single(self, method: str, name: str, body: Any, retry_after: str | None) -> Any:
+        if not isinstance(body, dict):
+            raise RpcTransportError(f"{method}: malformed reply from {name} (not an object)")
+        if "error" in body:
+            raise self._json_error(method, body["error"], name, retry_after)
+        if "result" not in body:
+            raise RpcTransportError(f"{method}: malformed reply from {name} (no result)")
+        return body
+
+    def _check_batch(self, method: str, name: str, body: Any, retry_after: str | None) -> Any:
+        if isinstance(body, dict) and "error" in body:  # whole batch refused
+            raise self._json_error(method, body["error"], name, retry_after)
+        if not isinstance(body, list):
+            raise RpcTransportError(f"{method}: malformed batch reply from {name}")
+        codes = [i.get("error", {}).get("code") if isinstance(i, dict) and isinstance(
+            i.get("error"), dict) else None for i in body]  # fmt: skip
+        if codes and all(c in RpcErrorCode.RATE_LIMITED for c in codes):
+            raise self._json_error(method, body[0]["error"], name, retry_after)
+        return body
+
+    def _json_error(self, method: str, err: Any, name: str | None,
+                    retry_after: str | None = None) -> RpcError:  # fmt: skip
+        where = f" at {name}" if name else ""
+        if not isinstance(err, dict):
+            return RpcTransportError(f"{method}: malformed error object{where}")
+        code = err.get("code")
+        code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        message = scrub(err.get("message", ""))
+        data = err.get("data")
+        text = f"{method}: {message} (code {code}){where}"
+        if code in RpcErrorCode.RATE_LIMITED:
+            return RpcRateLimitedError(
+                text, code=code, data=data,
+                retry_after_s=_parse_retry_after(retry_after, self._wall()),
+            )  # fmt: skip
+        if code in RpcErrorCode.RETRYABLE and name is not None:
+            return RpcTransportError(text, code=code, data=data)
+        return RpcError(text, code=code, data=data)
+
+    async def _parsed(self, method: str, params: list[Any], parse: Callable[[Any], T],
+                      **kw: Any) -> T:  # fmt: skip
+        result = await self.request(method, params, **kw)
+        return _parse_or_raise(method, result, parse)
+
+    def _cfg(self, commitment: Commitment | None, **extra: Any) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"commitment": (commitment or self.commitment).value}
+        cfg.update({k: v for k, v in extra.items() if v is not None})
+        return cfg
+
+    # ----------------------------------------------------------------- typed helpers
+
+    async def get_slot(self, commitment: Commitment | None = None) -> int:
+        return await self._parsed("getSlot", [self._cfg(commitment)], _int)
+
+    async def get_block_height(self, commitment: Commitment | None = None) -> int:
+        return await self._parsed("getBlockHeight", [self._cfg(commitment)], _int)
+
+    async def get_latest_blockhash(self, commitment: Commitment | None = None) -> LatestBlockhash:
+        def parse(r: Any) -> LatestBlockhash:
+            slot, v = _contextual(r)
+            return LatestBlockhash(str(v["blockhash"]), _int(v["lastValidBlockHeight"]), slot)
+
+        return await self._parsed("getLatestBlockhash", [self._cfg(commitment)], parse)
+
+    async def get_account_info(
+        self, pubkey: str, *, commitment: Commitment | None = None,
+        encoding: Encoding = Encoding.BASE64, min_context_slot: int | None = None,
+    ) -> Slotted[RawAccount | None]:  # fmt: skip
+        cfg = self._cfg(commitment, encoding=encoding.value, minContextSlot=min_context_slot)
+
+        def parse(r: Any) -> Slotted[RawAccount | None]:
+            slot, v = _contextual(r)
+            return Slotted(slot, None if v is None else _account(pubkey, v))
+
+        return await self._parsed("getAccountInfo", [pubkey, cfg], parse)
+
+    async def get_multiple_accounts(
+        self, pubkeys: Sequence[str], *, commitment: Commitment | None = None,
+        encoding: Encoding = Encoding.BASE64, min_context_slot: int | None = None,
+        timeout_s: float | None = None,
+    ) -> Slotted[list[RawAccount | None]]:  # fmt: skip
+        """Accounts in request order (None for missing), chunked by 100 keys and sent as JSON-RPC
+        batches of up to ``max_batch`` chunks. The slot is the *lowest* context slot among the
+        chunks, so a caller's freshness check is conservative."""
+        cfg = self._cfg(commitment, encoding=encoding.value, minContextSlot=min_context_slot)
+        chunks = [list(pubkeys[i : i + MAX_MULTIPLE_ACCOUNTS])
+                  for i in range(0, len(pubkeys), MAX_MULTIPLE_ACCOUNTS)]  # fmt: skip
+        accounts: list[RawAccount | None] = []
+        slot: int | None = None
+        for g in range(0, len(chunks), self._max_batch):
+            group = chunks[g : g + self._max_batch]
+            results = await self.batch(
+                [("getMultipleAccounts", [c, cfg]) for c in group], timeout_s=timeout_s
+            )
+            for keys, res in zip(group, results, strict=True):
+                if isinstance(res, RpcError):
+                    raise res
+                s, values = _parse_or_raise("getMultipleAccounts", res, _multiple(keys))
+                slot = s if slot is None else min(slot, s)
+                accounts.extend(values)
+        return Slotted(slot, accounts)
+
+    async def get_program_accounts(
+        self, program_id: str, filters: Iterable[AccountsFilter] = (), *,
+        commitment: Commitment | None = None, encoding: Encoding = Encoding.BASE64_ZSTD,
+        with_context: bool = True, min_context_slot: int | None = None,
+        timeout_s: float = 60.0,
+    ) -> Slotted[list[RawAccount]]:  # fmt: skip
+        """All accounts of ``program_id`` passing ``filters`` (ANDed, at most 4), as raw bytes."""
+        flist = [f.to_json() for f in filters]
+        cfg = self._cfg(commitment, encoding=encoding.value, withContext=with_context,
+                        minContextSlot=min_context_slot, filters=flist or None)  # fmt: skip
+
+        def parse(r: Any) -> Slotted[list[RawAccount]]:
+            slot: int | None = None
+            if with_context:
+                slot, r = _contextual(r)
+            if not isinstance(r, list):
+                raise TypeError("expected a list of {pubkey, account}")
+            return Slotted(slot, [_account(str(i["pubkey"]), i["account"]) for i in r])
+
+        return await self._parsed("getProgramAccounts", [program_id, cfg], parse,
+                                  timeout_s=timeout_s)  # fmt: skip
+
+    async def send_transaction(
+        self, tx: bytes, *, skip_preflight: bool = True, max_retries: int | None = 0,
+        preflight_commitment: Commitment | None = None, min_context_slot: int | None = None,
+        attempts: int | None = None, timeout_s: float | None = None,
+    ) -> str:  # fmt: skip
+        """Submit signed ``tx`` bytes; returns the signature the node reports.
+
+        Resending the same bytes is idempotent (same signature), so retries here are safe."""
+        cfg: dict[str, Any] = {
+            "encoding": "base64",
+            "skipPreflight": skip_preflight,
+            "preflightCommitment": (preflight_commitment or self.commitment).value,
+            "maxRetries": max_retries,
+        }
+        if min_context_slot is not None:
+            cfg["minContextSlot"] = min_context_slot
+        params = [base64.b64encode(tx).decode("ascii"), cfg]
+        return await self._parsed("sendTransaction", params, _str, attempts=attempts,
+                                  timeout_s=timeout_s)  # fmt: skip
+
+    async def simulate_transaction(
+        self, tx: bytes, *, commitment: Commitment | None = None, sig_verify: bool = False,
+        replace_recent_blockhash: bool = True,
+    ) -> SimulationResult:  # fmt: skip
+        cfg = self._cfg(commitment, encoding="base64", sigVerify=sig_verify,
+                        replaceRecentBlockhash=replace_recent_blockhash and not sig_verify)  # fmt: skip
+
+        def parse(r: Any) -> SimulationResult:
+            slot, v = _contextual(r)
+            units = v.get("unitsConsumed")
+            return SimulationResult(slot, v.get("err"), _logs(v.get("logs")),
+                                    None if units is None else _int(units))  # fmt: skip
+
+        params = [base64.b64encode(tx).decode("ascii"), cfg]
+        return await self._parsed("simulateTransaction", params, parse)
+
+    async def get_signature_statuses(
+        self, signatures: Sequence[str], *, search_transaction_history: bool = False,
+    ) -> Slotted[list[SignatureStatus | None]]:  # fmt: skip
+        """Statuses in request order (None = unknown to the node); chunked by 256."""
+        out: list[SignatureStatus | None] = []
+        slot: int | None = None
+        for i in range(0, len(signatures), MAX_SIGNATURE_STATUSES):
+            chunk = list(signatures[i : i + MAX_SIGNATURE_STATUSES])
+            params = [chunk, {"searchTransactionHistory": search_transaction_history}]
+            s, vals = await self._parsed("getSignatureStatuses", params, _statuses(len(chunk)))
+            slot = s if slot is None else min(slot, s)
+            out.extend(vals)
+        return Slotted(slot, out)
+
+    async def get_transaction(
+        self, signature: str, *, commitment: Commitment | None = None
+    ) -> TransactionMeta | None:
+        """Slot, error and program logs of a landed transaction (None if not found)."""
+        cfg = self._cfg(commitment or Commitment.CONFIRMED, encoding="json",
+                        maxSupportedTransactionVersion=0)  # fmt: skip
+
+        def parse(r: Any) -> TransactionMeta | None:
+            if r is None:
+                return None
+            meta = r.get("meta") or {}
+            return TransactionMeta(_int(r["slot"]), meta.get("err"), _logs(meta.get("logMessages")))
+
+        return await self._parsed("getTransaction", [signature, cfg], parse)
+
+    async def get_recent_prioritization_fees(
+        self, accounts: Sequence[str] = ()
+    ) -> list[PrioritizationFee]:
+        """Recent per-slot minimum priority fees for transactions locking ``accounts``."""
+
+        def parse(r: Any) -> list[PrioritizationFee]:
+            if not isinstance(r, list):
+                raise TypeError("expected a list")
+            return [PrioritizationFee(_int(i["slot"]), _int(i["prioritizationFee"])) for i in r]
+
+        return await self._parsed("getRecentPrioritizationFees", [list(accounts)], parse)
+
+
+def _parse_or_raise(method: str, result: Any, parse: Callable[[Any], T]) -> T:
+    try:
+        return parse(result)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, binascii.Error,
+            zstandard.ZstdError) as exc:  # fmt: skip
+        raise RpcError(f"{method}: malformed result ({type(exc).__name__}: {scrub(exc)})") from None
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError("expected a string")
+    return v
+
+
+def _logs(v: Any) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list):
+        raise TypeError("logs is not a list")
+    return tuple(str(x) for x in v)
+
+
+def _multiple(keys: list[str]) -> Callable[[Any], tuple[int, list[RawAccount | None]]]:
+    def parse(r: Any) -> tuple[int, list[RawAccount | None]]:
+        slot, values = _contextual(r)
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError(f"expected {len(keys)} accounts")
+        return slot, [
+            None if v is None else _account(k, v) for k, v in zip(keys, values, strict=True)
+        ]
+
+    return parse
+
+
+def _statuses(n: int) -> Callable[[Any], tuple[int, list[SignatureStatus | None]]]:
+    def parse(r: Any) -> tuple[int, list[SignatureStatus | None]]:
+        slot, values = _contextual(r)
+        if not isinstance(values, list) or len(values) != n:
+            raise ValueError(f"expected {n} statuses")
+        out: list[SignatureStatus | None] = []
+        for v in values:
+            if v is None:
+                out.append(None)
+                continue
+            cs = v.get("confirmationStatus")
+            conf = v.get("confirmations")
+            out.append(SignatureStatus(_int(v["slot"]), None if conf is None else _int(conf),
+                                       v.get("err"), None if cs is None else Commitment(cs)))  # fmt: skip
+        return slot, out
+
+    return parse

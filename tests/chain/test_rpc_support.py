@@ -1,0 +1,105 @@
+"""URL redaction, backoff sequences and log rate limiting used by the RPC and ws clients."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from jitmaker.chain.backoff import Backoff, Jitter
+from jitmaker.chain.loglimit import LogLimiter
+from jitmaker.chain.redact import redact_url, register_url, scrub, url_secrets
+
+KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://mainnet.helius-rpc.com/?api-key=XXXX",
+            "https://mainnet.helius-rpc.com/?api-key=***",
+        ),
+        (
+            f"https://solana-mainnet.g.alchemy.com/v2/{KEY}",
+            "https://solana-mainnet.g.alchemy.com/v2/***",
+        ),
+        (
+            f"https://x.solana-mainnet.quiknode.pro/{KEY}/",
+            "https://x.solana-mainnet.quiknode.pro/***/",
+        ),
+        (f"wss://x.rpcpool.com/{KEY}", "wss://x.rpcpool.com/***"),
+        (f"https://user:{KEY}@rpc.example.com/", "https://***@rpc.example.com/"),
+        (f"https://rpc.example.com/?a=1&token={KEY}", "https://rpc.example.com/?a=***&token=***"),
+        (f"https://rpc.example.com/path#{KEY}", "https://rpc.example.com/path#***"),
+        (f"https://rpc.example.com/?{KEY}", "https://rpc.example.com/?***"),
+        ("http://127.0.0.1:8899", "http://127.0.0.1:8899"),
+        ("https://api.mainnet-beta.solana.com", "https://api.mainnet-beta.solana.com"),
+        ("https://rpc.example.com/v2/solana/mainnet", "https://rpc.example.com/v2/solana/mainnet"),
+        (f"https://rpc.example.com/rpc/{KEY[:20]}?x", "https://rpc.example.com/rpc/***?x"),
+        ("https://a.b/" + "k" * 30, "https://a.b/***"),
+        ("wss://a.b:8900/?api_key=q", "wss://a.b:8900/?api_key=***"),
+    ],
+)
+def test_redact_url_shapes(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+def test_url_secrets_lists_what_was_removed() -> None:
+    assert url_secrets(f"https://a.b/v2/{KEY}?api-key=zz") == (KEY, "zz")
+    assert url_secrets("http://127.0.0.1:8899/") == ()
+
+
+def test_scrub_redacts_urls_and_registered_fragments_in_free_text() -> None:
+    secret = "Zq9sEcReT0123456789"
+    register_url(f"https://rpc.example.org/?api-key={secret}")
+    text = f"Cannot connect to https://other.host/v2/{KEY} while using key {secret} (retry)"
+    out = scrub(text)
+    assert KEY not in out and secret not in out
+    assert "https://other.host/v2/***" in out
+
+
+def test_backoff_grows_exponentially_and_caps() -> None:
+    b = Backoff(0.1, 1.0, jitter=Jitter.NONE)
+    assert [round(b.next_delay(), 6) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    b.reset()
+    assert b.attempt == 0 and b.next_delay() == pytest.approx(0.1)
+    assert b.ceiling(10_000) == 1.0  # no overflow on huge attempt counts
+
+
+def test_full_jitter_stays_within_the_ceiling_and_is_seeded() -> None:
+    b1 = Backoff(0.1, 5.0, rng=random.Random(7))
+    b2 = Backoff(0.1, 5.0, rng=random.Random(7))
+    d1 = [b1.next_delay() for _ in range(12)]
+    d2 = [b2.next_delay() for _ in range(12)]
+    assert d1 == d2
+    for i, d in enumerate(d1):
+        assert 0.0 <= d <= b1.ceiling(i)
+    assert len(set(d1)) > 1
+
+
+def test_equal_jitter_keeps_half_the_delay() -> None:
+    b = Backoff(1.0, 8.0, jitter=Jitter.EQUAL, rng=random.Random(3))
+    for i in range(6):
+        d = b.next_delay()
+        assert b.ceiling(i) / 2 <= d <= b.ceiling(i)
+
+
+@pytest.mark.parametrize(
+    ("base", "cap", "factor"), [(0, 1, 2), (1, 0.5, 2), (0.1, 1, 0.5), (0.1, 1, 101)]
+)
+def test_backoff_rejects_parameters_that_would_hot_loop_or_explode(base, cap, factor) -> None:
+    with pytest.raises(ValueError):
+        Backoff(base, cap, factor=factor)
+
+
+def test_log_limiter_lets_one_line_per_interval_and_counts_the_rest() -> None:
+    now = [0.0]
+    lim = LogLimiter(1.0, clock=lambda: now[0])
+    assert lim.allow("a") == 0
+    assert lim.allow("a") is None
+    assert lim.allow("a") is None
+    assert lim.allow("b") == 0  # keys are independent
+    now[0] = 1.5
+    assert lim.allow("a") == 2
+    assert lim.allow("a") is None
