@@ -89,7 +89,11 @@ _LIMIT, _TRIGGER_MARKET, _TRIGGER_LIMIT = 1, 2, 3
 
 
 class UserLike(Protocol):
-    """What the book reads from a decoded User account."""
+    """What the book reads from a decoded User account.
+
+    The authority is read from ``authority_bytes`` when the object has it (the decoder's raw
+    32 bytes), else from ``authority`` (bytes or ``Pubkey``).
+    """
 
     @property
     def authority(self) -> Any: ...
@@ -100,6 +104,11 @@ class UserLike(Protocol):
 
 def _key(pubkey: Any) -> bytes:
     return pubkey if type(pubkey) is bytes else bytes(pubkey)
+
+
+def _authority(user: UserLike) -> bytes:
+    auth = getattr(user, "authority_bytes", None)
+    return auth if type(auth) is bytes else _key(user.authority)
 
 
 class _Node:
@@ -162,7 +171,7 @@ class DLOB:
             self.stale_updates += 1
             return []
         self._slots[key] = slot
-        auth = _key(user.authority)
+        auth = _authority(user)
         orders = user.orders
         prev = self._users.get(key)
         if prev is None:
@@ -209,7 +218,7 @@ class DLOB:
         market_for = self._market_for
         for pubkey, user in items:
             key = _key(pubkey)
-            auth = _key(user.authority)
+            auth = _authority(user)
             orders = user.orders
             users[key] = (auth, orders)
             for o in orders:
