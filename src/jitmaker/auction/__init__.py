@@ -5,6 +5,7 @@
 standardizers; ``intmath.div_trunc`` is Rust's truncating signed division.
 """
 
+from jitmaker.auction.crossing import first_crossing_slot, taker_crosses
 from jitmaker.auction.errors import (
     CASTING_FAILURE,
     MATH_ERROR,
@@ -44,6 +45,7 @@ __all__ = [
     "auction_window",
     "calculate_auction_prices",
     "div_trunc",
+    "first_crossing_slot",
     "has_auction_price",
     "is_auction_complete",
     "is_oracle_offset_auction",
@@ -53,4 +55,5 @@ __all__ = [
     "standardize_base_asset_amount_ceil",
     "standardize_price",
     "standardize_price_i64",
+    "taker_crosses",
 ]
