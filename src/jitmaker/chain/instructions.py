@@ -137,6 +137,14 @@ _I64 = struct.Struct("<q")
 _U64 = struct.Struct("<Q")
 _I32 = struct.Struct("<i")
 _U32 = struct.Struct("<I")
+_PRICE_TYPES = (0, 1)
+_ENUM_LIMITS = (
+    ("order_type", len(OrderType)),
+    ("market_type", len(MarketType)),
+    ("direction", len(PositionDirection)),
+    ("post_only", len(PostOnlyParam)),
+    ("trigger_condition", len(OrderTriggerCondition)),
+)
 _POST_ONLY_SOME = {v: bytes((1, v)) for v in range(4)}
 
 
@@ -148,6 +156,8 @@ def encode_jit_params(params: JitParams) -> bytes:
 def encode_jit_data(params: JitParams) -> bytes:
     """Full ``jit`` instruction data: discriminator + ``JitParams`` (46 or 47 bytes)."""
     taker_order_id, max_pos, min_pos, bid, ask, price_type, post_only = params
+    if price_type not in _PRICE_TYPES:
+        raise EncodeError(f"invalid JitParams.price_type {price_type!r}")
     try:
         head = _JIT_HEAD.pack(IX_JIT, taker_order_id, max_pos, min_pos, bid, ask, price_type)
         if post_only is None:
@@ -167,6 +177,9 @@ def encode_order_params(params: OrderParams) -> bytes:
     """Borsh ``OrderParams`` (32 bytes when every option is None)."""
     p = params
     try:
+        for name, limit in _ENUM_LIMITS:
+            if not 0 <= getattr(p, name) < limit:
+                raise ValueError(f"{name} out of range")
         return b"".join(
             (
                 _OP_HEAD.pack(
