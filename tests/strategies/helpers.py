@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 from jitmaker.accounts.enums import MarketType, OrderStatus, OrderType, PositionDirection
 from jitmaker.accounts.order import Order
+from jitmaker.auction import auction_price
+from jitmaker.strategies.pricing import PriceType, PricingConfig, ReferenceSource, compute_quote
 from jitmaker.strategies.views import AuctionView, MarketView, PositionView
 
 ORACLE = 150_000_000  # $150
@@ -70,3 +74,50 @@ def taker_order(
 
 def auction(order: Order, taker: str = "taker-A", is_self: bool = False) -> AuctionView:
     return AuctionView(taker, order, is_self)
+
+
+# ---- hypothesis generators shared by the Shotgun/Sniper property tests ----
+
+
+@st.composite
+def random_auction_case(draw: st.DrawFn):
+    """A valid taker order (fixed or oracle-offset, long or short), a market and pricing."""
+    tick = draw(st.sampled_from([1, 100, 1_000]))
+    oracle = draw(st.integers(10_000_000, 500_000_000))
+    direction = draw(st.sampled_from(list(PositionDirection)))
+    oracle_kind = draw(st.booleans())
+    width = draw(st.integers(0, oracle // 50))
+    lo_off = draw(st.integers(-(oracle // 50), oracle // 50))
+    lo, hi = lo_off, lo_off + width
+    start, end = (lo, hi) if direction is PositionDirection.LONG else (hi, lo)
+    if not oracle_kind:
+        start, end = oracle + start, oracle + end
+    duration = draw(st.integers(1, 40))
+    order = taker_order(
+        direction=direction,
+        start=start,
+        end=end,
+        duration=duration,
+        slot=1_000,
+        order_type=OrderType.ORACLE if oracle_kind else OrderType.MARKET,
+    )
+    cfg = PricingConfig(
+        reference=ReferenceSource.ORACLE,
+        min_edge_bps=draw(st.integers(-150, 150)),
+        price_type=draw(st.sampled_from(list(PriceType))),
+    )
+    m = market(tick_size=tick, oracle_price=oracle, amm_bid=None, amm_ask=None)
+    arrival = draw(st.integers(1_000 - 2, 1_000 + duration))
+    return order, m, cfg, arrival
+
+
+def crossing_slots(order: Order, m: MarketView, cfg: PricingConfig, pos: PositionView) -> list[int]:
+    """Brute force: every live auction slot at which the taker's price crosses our quote."""
+    quote = compute_quote(cfg, m, pos.base_asset_amount, pos.max_position, pos.min_position)
+    assert quote is not None
+    maker = order.direction.opposite
+    return [
+        s
+        for s in range(order.slot, order.slot + order.auction_duration + 1)
+        if quote.crosses(maker, auction_price(order, s, m.oracle_price, m.tick_size))
+    ]

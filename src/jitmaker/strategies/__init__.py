@@ -4,6 +4,13 @@ Nothing here does I/O or reads a clock: slot, oracle and positions are arguments
 return commands (``Attempt``/``Skip``) and are told outcomes.
 """
 
+from jitmaker.strategies.base import (
+    DEFAULT_MAX_TRACKED_AUCTIONS,
+    AuctionStrategy,
+    Strategy,
+    TrackedAuction,
+    taker_price_at,
+)
 from jitmaker.strategies.commands import (
     Attempt,
     AttemptOutcome,
@@ -22,6 +29,7 @@ from jitmaker.strategies.pricing import (
     compute_quote,
     reference_prices,
 )
+from jitmaker.strategies.shotgun import DEFAULT_SHOTGUN_MAX_ATTEMPTS, Shotgun
 from jitmaker.strategies.sizing import (
     LEVERAGE_PRECISION,
     MarketSizing,
@@ -42,10 +50,13 @@ from jitmaker.strategies.views import (
 
 __all__ = [
     "BPS",
+    "DEFAULT_MAX_TRACKED_AUCTIONS",
+    "DEFAULT_SHOTGUN_MAX_ATTEMPTS",
     "LEVERAGE_PRECISION",
     "Attempt",
     "AttemptOutcome",
     "AttemptTag",
+    "AuctionStrategy",
     "AuctionView",
     "Command",
     "MarketKey",
@@ -58,8 +69,11 @@ __all__ = [
     "PricingConfig",
     "Quote",
     "ReferenceSource",
+    "Shotgun",
     "Skip",
     "SkipReason",
+    "Strategy",
+    "TrackedAuction",
     "compute_quote",
     "leverage_ppm",
     "market_key",
@@ -68,4 +82,5 @@ __all__ = [
     "reference_prices",
     "size_subaccount",
     "split_leverage",
+    "taker_price_at",
 ]
