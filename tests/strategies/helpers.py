@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from jitmaker.accounts.enums import MarketType, OrderStatus, OrderType, PositionDirection
 from jitmaker.accounts.order import Order
-from jitmaker.auction import auction_price
+from jitmaker.auction import auction_price, has_auction_price
 from jitmaker.strategies.pricing import PriceType, PricingConfig, ReferenceSource, compute_quote
 from jitmaker.strategies.views import AuctionView, MarketView, PositionView
 
@@ -119,5 +119,6 @@ def crossing_slots(order: Order, m: MarketView, cfg: PricingConfig, pos: Positio
     return [
         s
         for s in range(order.slot, order.slot + order.auction_duration + 1)
-        if quote.crosses(maker, auction_price(order, s, m.oracle_price, m.tick_size))
+        if has_auction_price(order, s)
+        and quote.crosses(maker, auction_price(order, s, m.oracle_price, m.tick_size))
     ]
