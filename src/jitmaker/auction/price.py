@@ -187,7 +187,12 @@ def limit_price(
     3. stored price 0 → ``fallback`` standardized, or None ("no limit");
     4. else the stored (already standardized) price.
     """
-    if has_auction_price(order, slot):
+    dur = order[I_AUCTION_DURATION]
+    if (
+        dur != 0
+        and slot - order[I_SLOT] <= dur
+        and (order[I_AUCTION_START] != 0 or order[I_AUCTION_END] != 0)
+    ):  # has_auction_price, inlined: this is the DLOB's per-node call
         return auction_price(order, slot, oracle_price, tick_size, is_prediction_market)
     offset = order[I_ORACLE_OFFSET]
     direction = order[I_DIRECTION]
