@@ -5,11 +5,26 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
+# Networks that intercept TLS need their CA to reach the package index: pass it (PEM text; a CA
+# certificate is public) with --build-arg PIP_EXTRA_CA="$(cat my-ca.crt)". Build stage only.
+ARG PIP_EXTRA_CA=""
+# zstandard 0.18 (pinned by driftpy) has no wheel for every platform: compile it here only.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        gcc libc6-dev python3-dev >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY requirements.lock requirements-build.lock ./
-RUN python3 -m venv /opt/jitmaker \
- && /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --require-hashes \
-        -r requirements.lock -r requirements-build.lock
+RUN set -e; \
+    if [ -n "$PIP_EXTRA_CA" ]; then \
+        printf '%s\n' "$PIP_EXTRA_CA" > /tmp/extra-ca.pem; \
+        cat /etc/ssl/certs/ca-certificates.crt /tmp/extra-ca.pem > /tmp/ca-bundle.pem; \
+        export PIP_CERT=/tmp/ca-bundle.pem; \
+    fi; \
+    python3 -m venv /opt/jitmaker; \
+    /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --require-hashes \
+        -r requirements.lock -r requirements-build.lock; \
+    rm -f /tmp/extra-ca.pem /tmp/ca-bundle.pem
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps \
