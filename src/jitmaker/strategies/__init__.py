@@ -39,6 +39,11 @@ from jitmaker.strategies.sizing import (
     size_subaccount,
     split_leverage,
 )
+from jitmaker.strategies.sniper import (
+    DEFAULT_SNIPER_LEAD_SLOTS,
+    DEFAULT_SNIPER_MAX_RETRIES,
+    Sniper,
+)
 from jitmaker.strategies.views import (
     AuctionView,
     MarketKey,
@@ -52,6 +57,8 @@ __all__ = [
     "BPS",
     "DEFAULT_MAX_TRACKED_AUCTIONS",
     "DEFAULT_SHOTGUN_MAX_ATTEMPTS",
+    "DEFAULT_SNIPER_LEAD_SLOTS",
+    "DEFAULT_SNIPER_MAX_RETRIES",
     "LEVERAGE_PRECISION",
     "Attempt",
     "AttemptOutcome",
@@ -72,6 +79,7 @@ __all__ = [
     "Shotgun",
     "Skip",
     "SkipReason",
+    "Sniper",
     "Strategy",
     "TrackedAuction",
     "compute_quote",
