@@ -20,6 +20,7 @@ from jitmaker.strategies.commands import (
     Skip,
     SkipReason,
 )
+from jitmaker.strategies.loader import BUILTIN_STRATEGIES, load_strategy
 from jitmaker.strategies.pricing import (
     BPS,
     PriceType,
@@ -55,6 +56,7 @@ from jitmaker.strategies.views import (
 
 __all__ = [
     "BPS",
+    "BUILTIN_STRATEGIES",
     "DEFAULT_MAX_TRACKED_AUCTIONS",
     "DEFAULT_SHOTGUN_MAX_ATTEMPTS",
     "DEFAULT_SNIPER_LEAD_SLOTS",
@@ -84,6 +86,7 @@ __all__ = [
     "TrackedAuction",
     "compute_quote",
     "leverage_ppm",
+    "load_strategy",
     "market_key",
     "parse_market_key",
     "position_limits",
