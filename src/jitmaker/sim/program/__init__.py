@@ -1,0 +1,49 @@
+"""The simulator's transaction executor: Drift and jit-proxy program rules.
+
+``execute_transaction`` decodes a wire transaction (legacy or v0, lookup tables from the
+ledger), runs the bank checks (signatures, blockhash, status cache, fee payer), the compute
+budget, and the Drift / jit-proxy instructions, returning the RPC-shaped error, Anchor-style
+logs, the accounts it changed and its fills. Instruction data is decoded with anchorpy's
+coder over driftpy's Drift IDL (independent of the bot's encoders); jit-proxy's ``JitParams``
+are Borsh-decoded here.
+
+Simplified on purpose (the bot's behaviour does not depend on these):
+* ``place_and_make_spot_order`` fails with InvalidOrderMarketType (spot is not simulated).
+* The AMM trades at its quoted bid/ask without moving reserves; in keeper fills a resting
+  maker fills before the AMM only when its price is at least as good as the AMM's quote.
+  The AMM JIT split inside place_and_make is off unless ``ctx.amm_jit_in_place_and_make``.
+* No funding, referrer or filler rewards; fee tier from 30-day volume only (no staking).
+* Margin: USDC deposit plus perp PnL at the oracle price versus the initial margin ratio on
+  the worst-case position plus $0.01 per open order; only markets present are counted.
+* Oracles (Pyth pull PriceUpdateV2, Prelaunch, quote asset) are always Valid; the MM-oracle
+  rule of §1.4 is applied; the oracle-vs-TWAP "no fill" divergence rule is not.
+* Auction parameter sanitisation at placement (§3 step 7) is not reproduced.
+* Drift rounds the base of a perp order down to the step size before validating it, so
+  InvalidOrderNotStepSizeMultiple cannot occur for perp orders (as on chain).
+"""
+
+from jitmaker.sim.program.constants import DRIFT, JIT_PROXY
+from jitmaker.sim.program.executor import (
+    cancel_expired,
+    drift_coder,
+    execute_transaction,
+    fill_from_resting_and_amm,
+    maker_jit_fill,
+    place_taker_order,
+)
+from jitmaker.sim.program.types import ExecContext, ExecResult, FillRecord, OrderParams
+
+__all__ = [
+    "DRIFT",
+    "JIT_PROXY",
+    "ExecContext",
+    "ExecResult",
+    "FillRecord",
+    "OrderParams",
+    "cancel_expired",
+    "drift_coder",
+    "execute_transaction",
+    "fill_from_resting_and_amm",
+    "maker_jit_fill",
+    "place_taker_order",
+]
