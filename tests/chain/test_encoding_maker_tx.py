@@ -12,6 +12,7 @@ from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from jitmaker.accounts import User, decode_user, encode_user
 from jitmaker.accounts.enums import (
     MarketType,
     PositionDirection,
@@ -337,3 +338,27 @@ def test_unknown_market_is_an_encode_error():
             blockhash=BLOCKHASH,
             market_index=77,
         )
+
+
+def test_taker_ref_for_a_decoded_user_record():
+    authority = _key(11, 0)
+    user = User.new(
+        authority=authority,
+        perp_positions=[
+            {"market_index": 2, "base_asset_amount": -(10**9), "quote_asset_amount": 5},
+            {"market_index": 4},  # empty slot: contributes nothing
+        ],
+        spot_positions=[{"market_index": 1, "scaled_balance": 10**9, "open_bids": 3}],
+    )
+    decoded = decode_user(encode_user(user))
+    referrer = _key(12, 0)
+    taker = TakerRef.for_user(_key(13, 0), decoded, referrer_authority=bytes(referrer))
+    assert taker.user == _key(13, 0)
+    assert taker.user_stats == user_stats_pda(authority)
+    assert taker.markets == UserMarkets(spot=(1, 0), perp=(2,))
+    assert taker.referrer == (user_pda(referrer, 0), user_stats_pda(referrer))
+    assert TakerRef.for_user(_key(13, 0), decoded, referrer_authority=bytes(32)).referrer is None
+    ix = SHARED.jit_instructions(taker, JitParams(1, 1, 1, 1, 1), market_index=0)[-1]
+    accounts = [m.pubkey for m in ix.accounts]
+    assert perp_market_pda(2) in accounts and spot_market_pda(1) in accounts
+    assert accounts[-2:] == list(taker.referrer)

@@ -14,7 +14,7 @@ instruction; the payer is the signing authority.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
@@ -58,7 +58,15 @@ from jitmaker.chain.pdas import (
     user_pda,
     user_stats_pda,
 )
-from jitmaker.chain.remaining import NO_MARKETS, MarketDirectory, RawMeta, UserMarkets, raw_to_metas
+from jitmaker.chain.remaining import (
+    NO_MARKETS,
+    MarketDirectory,
+    RawMeta,
+    UserMarkets,
+    raw_to_metas,
+    referrer_accounts,
+    user_markets,
+)
 from jitmaker.errors import EncodeError
 
 __all__ = ["MakerTxBuilder", "SignedTx", "TakerRef", "build_jit_tx"]
@@ -75,6 +83,23 @@ class TakerRef(NamedTuple):
     user_stats: Pubkey
     markets: UserMarkets = NO_MARKETS
     referrer: tuple[Pubkey, Pubkey] | None = None
+
+    @classmethod
+    def for_user(
+        cls,
+        user_key: Pubkey,
+        user: Any,
+        *,
+        referrer_authority: Pubkey | bytes | None = None,
+        program_id: Pubkey = DRIFT_PROGRAM_ID,
+    ) -> TakerRef:
+        """From a decoded taker User (and ``UserStats.referrer``); call once per update."""
+        return cls(
+            user_key,
+            user_stats_pda(user.authority, program_id),
+            user_markets(user),
+            referrer_accounts(referrer_authority, program_id),
+        )
 
 
 class SignedTx(NamedTuple):

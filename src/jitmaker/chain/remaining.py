@@ -20,7 +20,13 @@ from solders.instruction import AccountMeta
 from solders.pubkey import Pubkey
 
 from jitmaker.accounts.enums import MarketType, OracleSource
-from jitmaker.chain.pdas import DRIFT_PROGRAM_ID, perp_market_pda, spot_market_pda
+from jitmaker.chain.pdas import (
+    DRIFT_PROGRAM_ID,
+    perp_market_pda,
+    spot_market_pda,
+    user_pda,
+    user_stats_pda,
+)
 from jitmaker.errors import EncodeError
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "SpotMarketRef",
     "UserMarkets",
     "raw_to_metas",
+    "referrer_accounts",
     "user_markets",
 ]
 
@@ -86,7 +93,9 @@ def user_markets(user: Any) -> UserMarkets:
 
     A spot position counts unless ``scaled_balance == 0 and open_orders == 0``; one with
     open bids/asks also adds the quote market. A perp position counts unless base, quote,
-    open orders and LP shares are all zero.
+    open orders, open bids/asks and LP shares are all zero (the program's
+    ``PerpPosition::is_available``; driftpy ignores open bids/asks, which are zero whenever
+    open orders are).
     """
     spot: list[int] = []
     for pos in user.spot_positions:
@@ -101,6 +110,8 @@ def user_markets(user: Any) -> UserMarkets:
         or pos.quote_asset_amount != 0
         or pos.open_orders != 0
         or getattr(pos, "lp_shares", 0) != 0
+        or getattr(pos, "open_bids", 0) != 0
+        or getattr(pos, "open_asks", 0) != 0
     ]
     return UserMarkets(_dedup(spot), _dedup(perp))
 
@@ -271,6 +282,23 @@ class MarketDirectory:
             self._cache.clear()
         self._cache[cache_key] = result
         return result
+
+
+def referrer_accounts(
+    referrer_authority: Pubkey | bytes | None, program_id: Pubkey = DRIFT_PROGRAM_ID
+) -> tuple[Pubkey, Pubkey] | None:
+    """(referrer User sub-account 0, referrer UserStats) from ``UserStats.referrer``.
+
+    None when there is no referrer (None or the all-zero key), as in the SDKs.
+    """
+    if referrer_authority is None or bytes(referrer_authority) == _DEFAULT_KEY:
+        return None
+    authority = (
+        referrer_authority
+        if isinstance(referrer_authority, Pubkey)
+        else Pubkey.from_bytes(referrer_authority)
+    )
+    return user_pda(authority, 0, program_id), user_stats_pda(authority, program_id)
 
 
 def raw_to_metas(raw: Iterable[RawMeta]) -> list[AccountMeta]:
