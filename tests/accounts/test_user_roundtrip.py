@@ -108,3 +108,32 @@ def test_invalid_enum_byte_names_field(offset, value, field):
     data[offset] = value
     with pytest.raises(DecodeError, match=re.escape(field)):
         decode_user(bytes(data))
+
+
+def test_pickle_copy_and_replace():
+    import copy
+    import pickle
+
+    user = _user()
+    assert pickle.loads(pickle.dumps(user)) == user
+    assert type(pickle.loads(pickle.dumps(user))) is User
+    assert copy.deepcopy(user) == user
+    changed = user.replace(sub_account_id=9, idle=True)
+    assert (changed.sub_account_id, changed.idle, user.sub_account_id) == (9, True, 2)
+    assert decode_user(encode_user(changed)) == changed
+
+
+def test_new_counters_can_be_overridden_and_bounds_checked():
+    user = User.new(orders=[Order.new(status=OrderStatus.OPEN)], open_orders=5)
+    assert (user.open_orders, user.has_open_order, user.open_auctions) == (5, True, 0)
+    with pytest.raises(TypeError):
+        User.new(orders=[Order.new()] * 33)
+    with pytest.raises(TypeError, match="no field"):
+        User.new(bogus=1)
+
+
+def test_encode_rejects_out_of_range_values():
+    from jitmaker.errors import EncodeError
+
+    with pytest.raises(EncodeError):
+        encode_user(_user().replace(sub_account_id=70_000))

@@ -17,6 +17,7 @@ a record class (nested struct) or ``("array", record_class, n)``.
 from __future__ import annotations
 
 import struct
+import sys
 from enum import IntEnum
 from operator import itemgetter
 from typing import Any
@@ -202,6 +203,8 @@ def record(
         "FIELDS": names,
         "TYPES": types,
         "_INDEX": {n: i for i, n in enumerate(names)},
+        # pickling finds the class by module + name: the module that called record()
+        "__module__": sys._getframe(1).f_globals.get("__name__", __name__),
     }
     for index, (fname, kind) in enumerate(fields):
         if _is_enum(kind):

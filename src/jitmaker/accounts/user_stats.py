@@ -21,6 +21,23 @@ UserFees = record(
     ],
 )
 
+
+class _UserStatsMixin:
+    __slots__ = ()
+
+    @property
+    def maker_volume_30d(self) -> int:
+        return self.maker_volume30d  # type: ignore[attr-defined]
+
+    @property
+    def taker_volume_30d(self) -> int:
+        return self.taker_volume30d  # type: ignore[attr-defined]
+
+    @property
+    def filler_volume_30d(self) -> int:
+        return self.filler_volume30d  # type: ignore[attr-defined]
+
+
 UserStats = record(
     "UserStats",
     [
@@ -51,6 +68,7 @@ UserStats = record(
         ("last_fuel_if_bonus_update_ts", "u32"),
         ("padding", ("bytes", 12)),
     ],
+    mixin=_UserStatsMixin,
     doc="Per-authority stats; volumes QUOTE 1e6 (maker/taker 30-day volume picks the fee tier).",
 )
 
