@@ -13,6 +13,8 @@ from solders.instruction import AccountMeta
 from solders.pubkey import Pubkey
 
 from jitmaker.accounts.enums import MarketType, OracleSource
+from jitmaker.accounts.perp_market import AMM, PerpMarket
+from jitmaker.accounts.spot_market import SpotMarket
 from jitmaker.chain.pdas import perp_market_pda, spot_market_pda
 from jitmaker.chain.remaining import (
     MarketDirectory,
@@ -196,3 +198,34 @@ def test_user_markets_orders_and_dedups_like_driftpy():
         ],
     )  # fmt: skip
     assert user_markets(user) == UserMarkets(spot=(3, 0), perp=(1,))
+
+
+def test_market_refs_from_decoded_accounts_and_driftpy_variants():
+    oracle, key, vault = _key(20, 1), _key(20, 2), _key(20, 3)
+    perp = PerpMarket.new(
+        pubkey=key,
+        market_index=3,
+        quote_spot_market_index=0,
+        amm=AMM.new(oracle=oracle, oracle_source=OracleSource.PRELAUNCH),
+    )
+    assert PerpMarketRef.from_account(perp) == PerpMarketRef(
+        3, oracle, OracleSource.PRELAUNCH, 0, key
+    )
+    spot = SpotMarket.new(pubkey=key, market_index=1, oracle=oracle, vault=vault)
+    assert SpotMarketRef.from_account(spot) == SpotMarketRef(1, oracle, vault, key)
+    quote_key = _key(20, 4)
+    quote = SpotMarket.new(pubkey=quote_key, market_index=0, oracle=oracle, vault=vault)
+    directory = MarketDirectory.from_accounts([perp], [spot, quote])
+    raw = directory.maker_remaining(UserMarkets(), UserMarkets(), MarketType.PERP, 3)
+    assert raw == ((bytes(oracle), True), (bytes(quote_key), False), (bytes(key), True))
+    # driftpy accounts carry sum-type variants, declared in program order
+    variants = [name for name in vars(DpOracleSource) if name[0].isupper()]
+    assert len(variants) == len(OracleSource)
+    for index, name in enumerate(variants):
+        account = SimpleNamespace(
+            market_index=0,
+            quote_spot_market_index=0,
+            pubkey=key,
+            amm=SimpleNamespace(oracle=oracle, oracle_source=getattr(DpOracleSource, name)()),
+        )
+        assert PerpMarketRef.from_account(account).oracle_source == index

@@ -58,6 +58,17 @@ class PerpMarketRef(NamedTuple):
     quote_spot_market_index: int = QUOTE_SPOT_MARKET_INDEX
     pubkey: Pubkey | None = None
 
+    @classmethod
+    def from_account(cls, market: Any) -> PerpMarketRef:
+        """From a decoded PerpMarket (jitmaker record or driftpy account: same field names)."""
+        return cls(
+            market.market_index,
+            market.amm.oracle,
+            OracleSource(_variant_index(market.amm.oracle_source)),
+            market.quote_spot_market_index,
+            market.pubkey,
+        )
+
 
 class SpotMarketRef(NamedTuple):
     """What remaining accounts need from a SpotMarket account (oracle default -> none)."""
@@ -66,6 +77,22 @@ class SpotMarketRef(NamedTuple):
     oracle: Pubkey
     vault: Pubkey | None = None
     pubkey: Pubkey | None = None
+
+    @classmethod
+    def from_account(cls, market: Any) -> SpotMarketRef:
+        """From a decoded SpotMarket (jitmaker record or driftpy account)."""
+        return cls(market.market_index, market.oracle, market.vault, market.pubkey)
+
+
+def _variant_index(value: Any) -> int:
+    """An IntEnum/int as is; a driftpy sum-type variant by its name in ``OracleSource``."""
+    if isinstance(value, int):
+        return value
+    name = type(value).__name__
+    for member in OracleSource:
+        if member.name.replace("_", "").lower() == name.lower():
+            return member
+    raise EncodeError(f"unknown oracle source {value!r}")
 
 
 class UserMarkets(NamedTuple):
@@ -181,6 +208,21 @@ class MarketDirectory:
             self.set_perp(market)
         for market in spot_markets:
             self.set_spot(market)
+
+    @classmethod
+    def from_accounts(
+        cls,
+        perp_markets: Iterable[Any],
+        spot_markets: Iterable[Any],
+        *,
+        program_id: Pubkey = DRIFT_PROGRAM_ID,
+    ) -> MarketDirectory:
+        """From decoded PerpMarket/SpotMarket accounts (see ``*MarketRef.from_account``)."""
+        return cls(
+            (PerpMarketRef.from_account(m) for m in perp_markets),
+            (SpotMarketRef.from_account(m) for m in spot_markets),
+            program_id=program_id,
+        )
 
     # -- registry -------------------------------------------------------------------------
     def set_perp(self, market: PerpMarketRef) -> None:
