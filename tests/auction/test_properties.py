@@ -123,7 +123,7 @@ def crossing_cases(draw: st.DrawFn) -> tuple:
     return order, maker, oracle, tick, pm
 
 
-@settings(max_examples=400)
+@settings(max_examples=1000)
 @given(crossing_cases())
 def test_first_crossing_slot_agrees_with_a_scan(case: tuple) -> None:
     order, maker, oracle, tick, pm = case
@@ -132,7 +132,7 @@ def test_first_crossing_slot_agrees_with_a_scan(case: tuple) -> None:
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=500)
 @given(crossing_cases(), st.integers(-3, 90))
 def test_first_crossing_slot_from_a_later_slot_agrees_with_a_scan(case: tuple, k: int) -> None:
     order, maker, oracle, tick, pm = case
