@@ -396,3 +396,60 @@ def tx_v0(
 def tx_legacy(w: World, payer: Keypair, ixs: list[Instruction]) -> bytes:
     msg = Message.new_with_blockhash(ixs, payer.pubkey(), w.blockhash)
     return bytes(VersionedTransaction(msg, [payer]))
+
+
+# ------------------------------------------------------------------ scenario helpers
+def read_user(w: World, key: Pubkey):
+    from jitmaker.sim.program.layout import UserView
+
+    return UserView(key, bytearray(w.data(key)))
+
+
+def read_stats(w: World, key: Pubkey):
+    from jitmaker.sim.program.layout import UserStatsView
+
+    return UserStatsView(key, bytearray(w.data(key)))
+
+
+def read_market(w: World):
+    from jitmaker.sim.program.layout import PerpMarketView
+
+    return PerpMarketView(w.market, bytearray(w.data(w.market)))
+
+
+def place_taker(
+    w: World,
+    taker: Trader,
+    direction: int,
+    base: int,
+    start: int,
+    end: int,
+    duration: int,
+    *,
+    at_slot: int,
+    order_type: int = 0,
+    price: int = 0,
+    max_ts: int | None = None,
+    post_only: int = 0,
+) -> int:
+    """Place a taker auction order at ``at_slot`` through the executor and commit it."""
+    from jitmaker.sim.program import place_taker_order
+
+    now_slot = w.ctx.slot
+    w.ctx.slot = at_slot
+    params = OrderParams(
+        order_type=order_type,
+        market_type=1,
+        direction=direction,
+        base_asset_amount=base,
+        price=price,
+        auction_start_price=start,
+        auction_end_price=end,
+        auction_duration=duration,
+        max_ts=max_ts,
+        post_only=post_only,
+    )
+    result = place_taker_order(w.ledger, w.ctx, taker.user, params)
+    w.commit(result)
+    w.ctx.slot = now_slot
+    return result.order_id

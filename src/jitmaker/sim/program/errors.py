@@ -101,7 +101,8 @@ class ProgramError(SimulatorError):
         self.code = code
         self.name = name
         self.message = message
-        self.logs = list(logs or [])  # "Program log: ..." lines emitted before the error
+        # "Program log: ..." lines (the validate! message) emitted before the error
+        self.logs = [f"Program log: {line}" for line in logs or []]
         self.account = account
         self.program = None
         super().__init__(f"{name} ({code}): {message}")
