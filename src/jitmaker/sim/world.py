@@ -57,6 +57,7 @@ MAINNET_LOOKUP_TABLES = (
     Pubkey.from_string("EiWSskK5HXnBTptiS5DH6gpAJRVNQ3cAhTKBGaiaysAb"),
 )
 
+FEE_PAYER_LAMPORTS = 100 * 10**9
 PRICE_UPDATE_V2_SIZE = 134
 PYTH_EXPONENT = -8  # what Pyth publishes for most crypto feeds; raw = price(1e6) * 100
 _PULL_MULTIPLE = {
@@ -670,6 +671,8 @@ class World:
         """(Re)create the User accounts and UserStats of ``authority``; returns what changed."""
         subs = list(sub_account_ids)
         changed: dict[Pubkey, Account] = {}
+        if self.ledger.get(authority) is None:  # the fee payer's system account (100 SOL)
+            changed[authority] = Account(FEE_PAYER_LAMPORTS, b"", SYSTEM_PROGRAM_ID)
         for sub in subs:
             label = name if sub == 0 else f"Subaccount {sub}"
             changed[user_pda(authority, sub)] = self.user_account(authority, sub, usdc, label)
