@@ -282,3 +282,27 @@ def test_risk_config_from_mapping() -> None:
         with pytest.raises(ConfigError) as err:
             RiskConfig.from_mapping(bad)
         assert err.value.path.startswith("risk.")
+
+
+def test_gate_from_daemon_config_and_engine_hooks() -> None:
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(
+        oracle_max_staleness_slots=25,
+        oracle_max_confidence_bps=100,
+        volatility_window_slots=50,
+        volatility_max_bps=300,
+        kill_switch=SimpleNamespace(
+            max_drawdown_quote=0,  # 0 disables
+            max_consecutive_failures=2,
+            max_unknown_errors=0,
+            unknown_error_window_slots=150,
+        ),
+    )
+    gate = RiskGate.from_config(config)
+    assert gate.config.oracle == OracleLimits(25, 100)
+    assert gate.config.kill_switch.max_drawdown_quote is None
+    assert gate.config.kill_switch.max_unknown_errors is None
+    assert gate.on_outcome(OutcomeKind.TIMEOUT, 1) is None and not gate.halted
+    event = gate.on_outcome(OutcomeKind.TIMEOUT, 2)
+    assert event is not None and event.reason is HaltReason.CONSECUTIVE_FAILURES and gate.halted

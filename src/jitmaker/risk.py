@@ -438,6 +438,42 @@ class RiskGate:
         self.kill_switch = KillSwitch(self.config.kill_switch)
         self._volatility: dict[MarketKey, VolatilityFilter] = {}
 
+    @classmethod
+    def from_config(cls, config: Any) -> RiskGate:
+        """From the daemon's validated ``jitmaker.config.Config`` (read by attribute; a 0 there
+        disables a kill-switch trigger). ``maxDrawdownUsdc`` becomes the peak-to-trough
+        drawdown bound, which trips no later than "PnL below −X" would."""
+        ks = config.kill_switch
+
+        def opt(value: int) -> int | None:
+            return value if value else None
+
+        return cls(
+            RiskConfig(
+                oracle=OracleLimits(
+                    max_staleness_slots=config.oracle_max_staleness_slots,
+                    max_conf_bps=config.oracle_max_confidence_bps,
+                ),
+                volatility_window_slots=config.volatility_window_slots,
+                max_volatility_bps=config.volatility_max_bps,
+                kill_switch=KillSwitchConfig(
+                    max_drawdown_quote=opt(ks.max_drawdown_quote),
+                    max_consecutive_failures=opt(ks.max_consecutive_failures),
+                    max_unknown_errors=opt(ks.max_unknown_errors),
+                    unknown_error_window_slots=ks.unknown_error_window_slots,
+                ),
+            )
+        )
+
+    @property
+    def halted(self) -> bool:
+        return not self.kill_switch.allows_new_attempts
+
+    def on_outcome(self, kind: OutcomeKind, slot: int) -> KillSwitchEvent | None:
+        """Feed an attempt's outcome to the kill switch; the transition event, if any."""
+        events = self.kill_switch.record_outcome(kind, slot)
+        return events[-1] if events else None
+
     def observe_oracle(self, key: MarketKey, slot: int, price: int) -> None:
         """Feed each oracle update (per market) to the volatility filter."""
         if self.config.max_volatility_bps is None:
