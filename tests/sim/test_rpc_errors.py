@@ -156,7 +156,7 @@ async def test_bad_signature_is_32003(sim):
 
 
 async def test_invalid_params_and_unknown_method(sim, client):
-    status, _, body = await _post(
+    _status, _, body = await _post(
         sim,
         {
             "jsonrpc": "2.0",
