@@ -187,3 +187,29 @@ def test_failure_in_second_instruction_reverts_the_first():
     assert result.err == {"InstructionError": [1, {"Custom": 6008}]}
     assert result.changed == {} and result.fills == []
     assert struct.unpack_from("<Q", w.data(taker.user), 1192 + 24)[0] == 0
+
+
+def test_bot_jit_tx_builder_executes():
+    """The bot's own ``jit`` transaction (jitmaker.chain) decodes and fills in the simulator."""
+    from jitmaker.chain.instructions import JitParams, PriceType
+    from jitmaker.chain.maker_tx import TakerRef, build_jit_tx
+    from jitmaker.chain.remaining import MarketDirectory, PerpMarketRef, SpotMarketRef
+
+    w, maker, taker, _ = _world()
+    markets = MarketDirectory([PerpMarketRef(0, w.oracle)], [SpotMarketRef(0, Pubkey.default())])
+    params = JitParams(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, PriceType.ORACLE)
+    signed = build_jit_tx(
+        maker.kp,
+        w.blockhash,
+        TakerRef(taker.user, taker.stats),
+        params,
+        markets,
+        market_index=0,
+        cu_limit=400_000,
+        cu_price=1_000,
+    )
+    result = execute_transaction(signed.raw, w.ledger, w.ctx)
+    assert result.err is None, result.logs
+    assert bytes(result.signature) == signed.signature
+    (fill,) = result.fills
+    assert (fill.base, fill.price, fill.quote) == (4_200_000_000, 150_250_000, 631_050_000)

@@ -20,7 +20,7 @@ from anchorpy.coder.instruction import InstructionCoder
 from solders.pubkey import Pubkey
 
 from jitmaker.sim.ledger import Ledger
-from jitmaker.sim.program.constants import COMPUTE_BUDGET, JIT_DISC, STATE_DISC
+from jitmaker.sim.program.constants import COMPUTE_BUDGET, JIT_DISC, STATE_DISC, USER_DISC
 from jitmaker.sim.program.drift import DriftEngine, Maker
 from jitmaker.sim.program.errors import (
     InstructionFailure,
@@ -37,7 +37,7 @@ from jitmaker.sim.program.handlers import (
     place_and_make,
 )
 from jitmaker.sim.program.layout import MAX_ORDERS, StateView
-from jitmaker.sim.program.state import AccountMaps, Work
+from jitmaker.sim.program.state import AccountMaps, Work, load_maps
 from jitmaker.sim.program.types import ExecContext, ExecResult, FillRecord, OrderParams
 from jitmaker.sim.program.wire import TxRejected, decode_transaction, load_keys
 
@@ -285,14 +285,11 @@ def _direct(
     engine = DriftEngine(work, ctx, logs, fills)
     logs.append(f"Program {ctx.drift_program_id} invoke [1]")
     try:
-        state_key = next(
-            (k for k, a in ledger.by_owner(ctx.drift_program_id) if a.data[:8] == STATE_DISC),
-            None,
-        )
+        state_key = _state_key(ledger, ctx.drift_program_id)
         if state_key is None:
             raise drift_error("DefaultError", "no State account in the ledger")
         state = StateView(state_key, work.buf(state_key))
-        maps = _all_maps(ledger, work, ctx.drift_program_id)
+        maps = _all_maps(ledger, work, ctx.drift_program_id, state)
         value = fn(engine, work, state, maps)
     except ProgramError as exc:
         logs.extend(exc.logs)
@@ -306,11 +303,31 @@ def _direct(
     return result
 
 
-def _all_maps(ledger: Ledger, work: Work, program: Pubkey) -> AccountMaps:
-    from jitmaker.sim.program.state import load_maps
+@cache
+def _pda(program: Pubkey, *seeds: bytes) -> Pubkey:
+    return Pubkey.find_program_address(list(seeds), program)[0]
 
-    keys = [(k, True) for k, _ in ledger.by_owner(program)]
-    maps = load_maps(work, keys, program)
+
+def _state_key(ledger: Ledger, program: Pubkey) -> Pubkey | None:
+    key = _pda(program, b"drift_state")
+    account = ledger.get(key)
+    if account is not None and account.data[:8] == STATE_DISC:
+        return key
+    return next((k for k, a in ledger.by_owner(program) if a.data[:8] == STATE_DISC), None)
+
+
+def _all_maps(ledger: Ledger, work: Work, program: Pubkey, state: StateView) -> AccountMaps:
+    """Every market (by PDA, counts from State; a full scan when State has no counts)."""
+    n_perp = int.from_bytes(state.buf[966:968], "little")
+    n_spot = int.from_bytes(state.buf[968:970], "little")
+    if n_perp or n_spot:
+        keys = [_pda(program, b"perp_market", i.to_bytes(2, "little")) for i in range(n_perp)]
+        keys += [_pda(program, b"spot_market", i.to_bytes(2, "little")) for i in range(n_spot)]
+        keys = [k for k in keys if ledger.get(k) is not None]
+    else:
+        keys = [k for k, a in ledger.by_owner(program) if a.data[:8] != USER_DISC]
+    maps = load_maps(work, [(k, True) for k in keys], program)
+    maps.oracles.clear()
     maps.users.clear()
     maps.stats.clear()
     for entry in maps.perp.values():
@@ -322,7 +339,7 @@ def _all_maps(ledger: Ledger, work: Work, program: Pubkey) -> AccountMaps:
 def _stats_for(work: Work, ledger: Ledger, user_key: Pubkey, program: Pubkey):
     """The UserStats PDA of a user's authority, if it exists in the ledger."""
     user = work.user(user_key)
-    key, _ = Pubkey.find_program_address([b"user_stats", bytes(user.authority)], program)
+    key = _pda(program, b"user_stats", bytes(user.authority))
     return work.stats(key) if ledger.get(key) is not None else None
 
 
@@ -359,14 +376,14 @@ def maker_jit_fill(
     work = Work(ledger.overlay().get)
     runner = _Runner(work, ctx, MAX_COMPUTE_UNITS)
     program = ctx.drift_program_id
-    state_key = next((k for k, a in ledger.by_owner(program) if a.data[:8] == STATE_DISC), None)
+    state_key = _state_key(ledger, program)
     maker = work.user(maker_user_key) if ledger.get(maker_user_key) else None
     taker = work.user(taker_user_key) if ledger.get(taker_user_key) else None
     if state_key is None or maker is None or taker is None:
         return ExecResult(None, "AccountNotFound")
     maker_stats = _stats_for(work, ledger, maker_user_key, program)
     taker_stats = _stats_for(work, ledger, taker_user_key, program)
-    maps = _all_maps(ledger, work, program)
+    maps = _all_maps(ledger, work, program, StateView(state_key, work.buf(state_key)))
     remaining = [IxAccount(k, True, False) for k, _ in maps.perp.values()]
     remaining += [IxAccount(k, False, False) for k in maps.oracles]
     remaining += [IxAccount(k, True, False) for k, _ in maps.spot.values()]

@@ -1,4 +1,4 @@
-"""Oracle prices as the Drift program reads them (Pyth pull PriceUpdateV2, Prelaunch, quote).
+"""Oracle prices as the Drift program reads them (Pyth pull, Pyth Lazer, Prelaunch, quote).
 
 Validity (confidence, staleness) is not modelled: a readable oracle is Valid. The MM-oracle
 rule of protocol §1.4 picks the market's ``amm.mm_oracle_price`` when it is set, at least as
@@ -15,6 +15,7 @@ from jitmaker.sim.program.constants import (
     PERCENTAGE_PRECISION,
     PRELAUNCH_ORACLE_DISC,
     PRICE_PRECISION,
+    PYTH_LAZER_ORACLE_DISC,
 )
 from jitmaker.sim.program.errors import drift_error
 from jitmaker.sim.program.layout import PerpMarketView
@@ -26,6 +27,12 @@ _PYTH_PULL = {
     OracleSource.PYTH_1K_PULL: 1_000,
     OracleSource.PYTH_1M_PULL: 1_000_000,
     OracleSource.PYTH_STABLE_COIN_PULL: 1,
+}
+_PYTH_LAZER = {
+    OracleSource.PYTH_LAZER: 1,
+    OracleSource.PYTH_LAZER_1K: 1_000,
+    OracleSource.PYTH_LAZER_1M: 1_000_000,
+    OracleSource.PYTH_LAZER_STABLE_COIN: 1,
 }
 _MM_ORACLE_MAX_DIFF = PERCENTAGE_PRECISION // 100  # 1%
 
@@ -72,6 +79,12 @@ def read_oracle(source: int, data: bytes | None) -> OraclePrice:
         multiple = _PYTH_PULL.get(OracleSource(source))
         if multiple is not None:
             return _pyth_pull(data, multiple)
+        multiple = _PYTH_LAZER.get(OracleSource(source))
+        if multiple is not None:
+            if data[:8] != PYTH_LAZER_ORACLE_DISC:
+                raise ValueError("not a PythLazerOracle")
+            price, _ts, posted_slot, exponent = struct.unpack_from("<qQQi", data, 8)
+            return OraclePrice(_scale(price, exponent, multiple), posted_slot)
     except (ValueError, struct.error, IndexError):
         pass
     raise drift_error("InvalidOracle", f"oracle source {source} unsupported or unreadable")
