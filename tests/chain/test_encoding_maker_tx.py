@@ -362,3 +362,28 @@ def test_taker_ref_for_a_decoded_user_record():
     accounts = [m.pubkey for m in ix.accounts]
     assert perp_market_pda(2) in accounts and spot_market_pda(1) in accounts
     assert accounts[-2:] == list(taker.referrer)
+
+
+def test_recently_used_markets_stay_until_the_maker_update_reports_them():
+    builder = _builder(maker_markets=UserMarkets(perp=(1,)))
+    builder.note_market_used(MarketType.PERP, 4, slot=100)
+    builder.note_market_used(MarketType.SPOT, 2, slot=100)
+    assert builder.maker_markets == UserMarkets(spot=(2,), perp=(1, 4))
+    taker = TakerRef(_key(4, 3), _key(5, 3))
+    ix = builder.jit_instructions(taker, JitParams(1, 1, 1, 1, 1), market_index=0)[-1]
+    keys = {m.pubkey for m in ix.accounts}
+    assert perp_market_pda(4) in keys and spot_market_pda(2) in keys
+    tx = builder.jit(taker, JitParams(1, 1, 1, 1, 1), blockhash=BLOCKHASH, market_index=0)
+    resolved = {k for k, _, _ in _resolved(VersionedTransaction.from_bytes(tx.raw), [TABLE])}
+    assert perp_market_pda(4) in resolved
+    # an older account update does not drop the note ...
+    builder.set_maker_markets(UserMarkets(perp=(1,)), user_slot=99)
+    assert builder.maker_markets == UserMarkets(spot=(2,), perp=(1, 4))
+    # ... one at/after the fill slot is authoritative
+    builder.set_maker_markets(UserMarkets(perp=(1, 4)), user_slot=100)
+    assert builder.maker_markets == UserMarkets(perp=(1, 4))
+    builder.set_maker_markets(UserMarkets(perp=(1,)), user_slot=101)
+    assert builder.maker_markets == UserMarkets(perp=(1,))
+    after = builder.jit(taker, JitParams(1, 1, 1, 1, 1), blockhash=BLOCKHASH, market_index=0)
+    resolved = {k for k, _, _ in _resolved(VersionedTransaction.from_bytes(after.raw), [TABLE])}
+    assert perp_market_pda(4) not in resolved

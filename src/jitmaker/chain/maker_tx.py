@@ -163,6 +163,8 @@ class MakerTxBuilder:
         self.markets = markets
         self._sign = signer or keypair_signer(keypair)
         self._maker_markets = maker_markets
+        self._user_markets = maker_markets
+        self._recent: dict[tuple[bool, int], int] = {}
         self._tables = prepare_lookup_tables(lookup_tables)
         self._layouts: dict[tuple, MessageLayout] = {}
         self._cache_size = cache_size
@@ -180,10 +182,38 @@ class MakerTxBuilder:
     # -- state changes (invalidate templates) ----------------------------------------------
     @property
     def maker_markets(self) -> UserMarkets:
+        """Markets the maker's remaining accounts cover: its User's plus recent fills."""
         return self._maker_markets
 
-    def set_maker_markets(self, markets: UserMarkets) -> None:
-        """Call when the maker's positions change the market set (new market, closed)."""
+    def set_maker_markets(self, markets: UserMarkets, user_slot: int | None = None) -> None:
+        """Call on every update of the maker's User (``user_slot`` = the update's slot).
+
+        Markets noted with ``note_market_used`` after ``user_slot`` stay included until a
+        User update at or after their slot shows them (the SDKs' "last market seen" cache:
+        a fill lands before the account update that reports the new position, and Drift's
+        margin check fails without that market). ``user_slot=None`` keeps every note.
+        """
+        self._user_markets = markets
+        if user_slot is not None:
+            self._recent = {k: s for k, s in self._recent.items() if s > user_slot}
+        self._refresh_maker_markets()
+
+    def note_market_used(self, market_type: MarketType, market_index: int, slot: int) -> None:
+        """Record that a maker transaction on this market was sent/landed at ``slot``."""
+        key = (market_type == MarketType.PERP, market_index)
+        if self._recent.get(key, -1) < slot:
+            self._recent[key] = slot
+            self._refresh_maker_markets()
+
+    def _refresh_maker_markets(self) -> None:
+        user = self._user_markets
+        spot = list(user.spot)
+        perp = list(user.perp)
+        for is_perp, index in self._recent:
+            target = perp if is_perp else spot
+            if index not in target:
+                target.append(index)
+        markets = UserMarkets(tuple(spot), tuple(perp))
         if markets != self._maker_markets:
             self._maker_markets = markets
             self._layouts.clear()
