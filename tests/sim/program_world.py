@@ -88,6 +88,8 @@ def perp_market_bytes(
     twap_5min: int = ORACLE_PRICE,
     status: int = 1,
     mm_oracle: tuple[int, int] = (0, 0),
+    amm_jit_intensity: int = 0,
+    base_with_amm: int = 0,
 ) -> bytes:
     buf = bytearray(1216)
     buf[:8] = PERP_MARKET_DISC
@@ -103,7 +105,9 @@ def perp_market_bytes(
     struct.pack_into("<Q", buf, 832, mm_oracle[1])
     struct.pack_into("<II", buf, 904, long_spread, short_spread)
     struct.pack_into("<q", buf, 912, mm_oracle[0])
+    buf[925] = amm_jit_intensity
     buf[926] = oracle_source
+    buf[336:352] = base_with_amm.to_bytes(16, "little", signed=True)
     struct.pack_into("<II", buf, 1136, margin_ratio_initial, margin_ratio_initial // 2)
     struct.pack_into("<H", buf, 1160, index)
     buf[1162] = status

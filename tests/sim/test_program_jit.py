@@ -453,3 +453,26 @@ def test_place_and_make_ioc_remainder_is_cancelled():
     t_user = read_user(w, taker.user)
     assert t_user.order(0).status == OrderStatus.FILLED
     assert (t_user.open_orders, t_user.open_auctions) == (0, 0)
+
+
+def test_amm_jit_split_when_enabled():
+    # AMM inventory: users net short 2.0 (AMM long) → it wants to sell to a taker long.
+    # M = 4.2: AMM takes M/4 = 1.05 → 1.05 on the step grid, the maker the other 3.15,
+    # both at the maker's price 150.25.
+    kw = dict(amm_jit_intensity=100, base_with_amm=-2_000_000_000)
+    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, **kw)
+    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
+    taker = w.add_trader("taker", 2, next_order_id=17)
+    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    off = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert [f.base for f in off.fills] == [4_200_000_000]  # default: AMM JIT split off
+    w.ctx.amm_jit_in_place_and_make = True
+    on = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert on.err is None, on.logs
+    assert [(f.maker, f.base, f.price) for f in on.fills] == [
+        (None, 1_050_000_000, 150_250_000),
+        (maker.user, 3_150_000_000, 150_250_000),
+    ]
+    w.commit(on)
+    assert read_market(w).base_asset_amount_with_amm == -2_000_000_000 + 1_050_000_000

@@ -189,7 +189,7 @@ def place_and_make(
         maps,
         [maker],
         jit_maker_order_id=order_id,
-        use_amm=engine.ctx.amm_jit_in_place_and_make,
+        use_amm=False,
         amm_jit=engine.ctx.amm_jit_in_place_and_make,
     )
     for i in range(MAX_ORDERS):
