@@ -64,7 +64,7 @@ def compact_u16(n: int) -> bytes:
     raise EncodeError(f"compact-u16 overflow: {n}")
 
 
-_COMPACT = tuple(compact_u16(n) for n in range(1024))
+_COMPACT = tuple(compact_u16(n) for n in range(2048))  # > any 1232-byte packet needs
 
 
 class PreparedLookupTable(NamedTuple):
@@ -116,7 +116,7 @@ class MessageLayout(NamedTuple):
         for prefix, data in zip(self.ix_prefixes, datas, strict=True):
             parts.append(prefix)
             n = len(data)
-            parts.append(_COMPACT[n] if n < 1024 else compact_u16(n))
+            parts.append(_COMPACT[n] if n < 2048 else compact_u16(n))
             parts.append(data)
         parts.append(self.tail)
         return b"".join(parts)
@@ -173,9 +173,9 @@ def compile_layout(
                 b"".join(
                     (
                         table.key,
-                        compact_u16(len(w_idx)),
+                        _COMPACT[len(w_idx)],
                         bytes(w_idx),
-                        compact_u16(len(r_idx)),
+                        _COMPACT[len(r_idx)],
                         bytes(r_idx),
                     )
                 )
@@ -191,15 +191,15 @@ def compile_layout(
         (
             b"\x80",
             bytes((num_signers, len(rs), len(rn))),
-            compact_u16(len(static)),
+            _COMPACT[len(static)],
             *static,
         )
     )
     prefixes = []
     for program, accounts in instructions:
-        indexes = bytes(position[key] for key, _ in accounts)
-        prefixes.append(bytes((position[program],)) + compact_u16(len(indexes)) + indexes)
-    tail = compact_u16(len(lookups)) + b"".join(lookups)
+        indexes = bytes([position[key] for key, _ in accounts])
+        prefixes.append(bytes((position[program],)) + _COMPACT[len(indexes)] + indexes)
+    tail = _COMPACT[len(lookups)] + b"".join(lookups)
     return MessageLayout(
         head, tuple(prefixes), tail, static, tuple(loaded_w), tuple(loaded_r), num_signers
     )
