@@ -213,3 +213,52 @@ def test_bot_jit_tx_builder_executes():
     assert bytes(result.signature) == signed.signature
     (fill,) = result.fills
     assert (fill.base, fill.price, fill.quote) == (4_200_000_000, 150_250_000, 631_050_000)
+
+
+def test_place_perp_order_and_cancel_order_transactions():
+    from jitmaker.accounts.enums import OrderStatus
+    from jitmaker.sim.program import OrderParams
+    from tests.sim.program_world import encode_order_params, read_user
+
+    w, _, taker, _ = _world()
+    base_metas = [
+        AccountMeta(STATE_KEY, False, False),
+        AccountMeta(taker.user, False, True),
+        AccountMeta(taker.authority, True, False),
+    ]
+    remaining = w.remaining_metas()
+    params = OrderParams(
+        0,
+        1,
+        1,
+        2_000_000_000,
+        auction_start_price=150_100_000,
+        auction_end_price=149_500_000,
+        auction_duration=12,
+    )
+    place = Instruction(
+        DRIFT,
+        ix_discriminator("place_perp_order") + encode_order_params(params),
+        base_metas + remaining,
+    )
+    result = execute_transaction(tx_v0(w, taker.kp, [place]), w.ledger, w.ctx)
+    assert result.err is None, result.logs
+    assert "Program log: Instruction: PlacePerpOrder" in result.logs
+    w.commit(result)
+    user = read_user(w, taker.user)
+    assert (user.open_orders, user.open_auctions) == (2, 2)
+    new_index = user.find_open_order(18)
+    assert user.order(new_index).auction_duration == 12
+    cancel = Instruction(
+        DRIFT,
+        ix_discriminator("cancel_order") + b"\x01" + struct.pack("<I", 18),
+        base_metas + remaining,
+    )
+    result = execute_transaction(tx_v0(w, taker.kp, [cancel]), w.ledger, w.ctx)
+    assert result.err is None, result.logs
+    w.commit(result)
+    user = read_user(w, taker.user)
+    assert user.order(new_index).status == OrderStatus.CANCELED
+    assert (user.open_orders, user.open_auctions) == (1, 1)
+    again = execute_transaction(tx_v0(w, taker.kp, [cancel, cu_price_ix(1)]), w.ledger, w.ctx)
+    assert again.err == {"InstructionError": [0, {"Custom": 6061}]}

@@ -135,9 +135,9 @@ class DriftEngine:
     # ------------------------------------------------------------------ placement
     def expire_orders(self, user: UserView, maps: AccountMaps) -> None:
         now = self.ctx.unix_timestamp
-        for i in range(MAX_ORDERS):
+        for i in user.open_order_indexes():
             order = user.order(i)
-            if order[I_STATUS] == _OPEN and order[I_MAX_TS] != 0 and now > order[I_MAX_TS]:
+            if order[I_MAX_TS] != 0 and now > order[I_MAX_TS]:
                 self.cancel_order(user, i, None)
 
     def place_perp_order(
@@ -157,8 +157,8 @@ class DriftEngine:
         if slot_index is None:
             raise drift_error("MaxNumberOfOrders")
         if params.user_order_id and any(
-            o[I_STATUS] == _OPEN and o[I_USER_ORDER_ID] == params.user_order_id
-            for o in user.orders()
+            user.order(i)[I_USER_ORDER_ID] == params.user_order_id
+            for i in user.open_order_indexes()
         ):
             raise drift_error(
                 "UserOrderIdAlreadyInUse", f"user_order_id {params.user_order_id} already in use"
@@ -594,11 +594,10 @@ class DriftEngine:
             user = maker.user
             if user.key == taker.key or user.status & 1:
                 continue
-            for i in range(MAX_ORDERS):
+            for i in user.open_order_indexes():
                 o = user.order(i)
                 if (
-                    o[I_STATUS] != _OPEN
-                    or o[I_DIRECTION] == taker_dir
+                    o[I_DIRECTION] == taker_dir
                     or o[I_MARKET_TYPE] != MarketType.PERP
                     or o[I_MARKET_INDEX] != taker_order[I_MARKET_INDEX]
                     or o[I_ORDER_TYPE] not in (OrderType.LIMIT, OrderType.TRIGGER_LIMIT)

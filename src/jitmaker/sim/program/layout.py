@@ -111,13 +111,13 @@ class PerpPos:
 
     def __getattr__(self, name: str) -> int:
         try:
-            return self._values[PerpPos.FIELDS.index(name)]
-        except ValueError:
+            return self._values[_PERP_INDEX[name]]
+        except KeyError:
             raise AttributeError(name) from None
 
     def set(self, **fields: int) -> None:
         for name, value in fields.items():
-            self._values[PerpPos.FIELDS.index(name)] = value
+            self._values[_PERP_INDEX[name]] = value
 
     def is_available(self) -> bool:
         v = dict(zip(PerpPos.FIELDS, self._values, strict=True))
@@ -131,6 +131,9 @@ class PerpPos:
             and v["isolated_position_scaled_balance"] == 0
             and v["position_flag"] & 2 == 0
         )
+
+
+_PERP_INDEX = {name: i for i, name in enumerate(PerpPos.FIELDS)}
 
 
 class UserView(_View):
@@ -172,6 +175,13 @@ class UserView(_View):
     def set_order(self, i: int, order: Order) -> None:
         ORDER_STRUCT.pack_into(self.buf, _ORDERS_AT + ORDER_SIZE * i, *order)
 
+    def order_status(self, i: int) -> int:
+        return self.buf[_ORDERS_AT + ORDER_SIZE * i + 82]
+
+    def open_order_indexes(self) -> list[int]:
+        buf = self.buf
+        return [i for i in range(MAX_ORDERS) if buf[_ORDERS_AT + ORDER_SIZE * i + 82] == 1]
+
     def orders(self) -> list[Order]:
         return [self.order(i) for i in range(MAX_ORDERS)]
 
@@ -207,7 +217,10 @@ class UserView(_View):
         _PERP_STRUCT.pack_into(self.buf, _PERPS_AT + _PERP_SIZE * pos.index, *pos._values)
 
     def find_perp(self, market_index: int) -> PerpPos | None:
+        buf = self.buf
         for i in range(MAX_PERP_POSITIONS):
+            if _U16.unpack_from(buf, _PERPS_AT + _PERP_SIZE * i + 92)[0] != market_index:
+                continue
             pos = self.perp(i)
             if pos.market_index == market_index and not pos.is_available():
                 return pos
