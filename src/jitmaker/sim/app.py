@@ -188,7 +188,7 @@ class Simulator:
             "block_height": chain.block_height,
             "unix_timestamp": chain.unix_timestamp,
             "blockhashes": chain.valid_blockhashes(),
-            "processed": set(chain.processed),
+            "processed": chain.processed.keys(),  # read-only membership view, no copy
             "verify_signatures": self.verify_signatures,
         }
         fields.update(overrides)

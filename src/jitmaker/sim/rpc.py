@@ -664,7 +664,7 @@ class Rpc:
             raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
         parse_commitment(cfg)
         self._min_context(cfg)
-        blockhashes = self.chain.valid_blockhashes()
+        blockhashes = dict(self.chain.valid_blockhashes())
         replacement = None
         if replace:
             latest, last_valid = self.chain.latest_blockhash(Commitment.PROCESSED)

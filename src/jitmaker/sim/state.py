@@ -91,6 +91,8 @@ class Chain:
         # signature -> last valid block height of its blockhash (duplicate detection window)
         self.processed: dict[Signature, int] = {}
         self.blockhash_max_age = MAX_PROCESSING_AGE  # the "expire early" fault lowers this
+        self._valid_key: tuple[int, int] | None = None
+        self._valid: dict[Hash, int] = {}
         self.observers: list[Observer] = []
         self.slot_observers: list[SlotObserver] = []
         self._add_blockhash(self.slot)
@@ -150,16 +152,25 @@ class Chain:
         return bh, last_valid
 
     def valid_blockhashes(self) -> dict[Hash, int]:
-        """Blockhash -> last valid block height, honouring the early-expiry fault."""
+        """Blockhash -> last valid block height, honouring the early-expiry fault.
+
+        Cached per (slot, max age); callers must not mutate the returned dict.
+        """
+        key = (self.slot, self.blockhash_max_age)
+        if self._valid_key == key:
+            return self._valid
         height = self.block_height
         max_age = self.blockhash_max_age
         if max_age >= MAX_PROCESSING_AGE:
-            return {h: lv for h, (_s, lv) in self.blockhashes.items() if lv >= height}
-        return {
-            h: lv
-            for h, (s, lv) in self.blockhashes.items()
-            if lv >= height and self.slot - s <= max_age
-        }
+            valid = {h: lv for h, (_s, lv) in self.blockhashes.items() if lv >= height}
+        else:
+            valid = {
+                h: lv
+                for h, (s, lv) in self.blockhashes.items()
+                if lv >= height and self.slot - s <= max_age
+            }
+        self._valid_key, self._valid = key, valid
+        return valid
 
     def is_blockhash_valid(self, blockhash: Hash) -> bool:
         return blockhash in self.valid_blockhashes()
