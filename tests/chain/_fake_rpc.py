@@ -62,8 +62,11 @@ class FakeRpc:
     def _answer(self, req: dict[str, Any]) -> dict[str, Any]:
         fn = self.handlers.get(req.get("method", ""))
         if fn is None:
-            return {"jsonrpc": "2.0", "id": req.get("id"),
-                    "error": {"code": -32601, "message": "Method not found"}}  # fmt: skip
+            return {
+                "jsonrpc": "2.0",
+                "id": req.get("id"),
+                "error": {"code": -32601, "message": "Method not found"},
+            }
         try:
             result = fn(req.get("params") or [])
         except RpcFail as f:
@@ -91,10 +94,17 @@ class FakeRpc:
         match f.kind:
             case "429":
                 return web.json_response(
-                    {"jsonrpc": "2.0", "id": rid,
-                     "error": {"code": 429, "message": "Too many requests for a specific RPC call"}},
-                    status=429, headers=headers,
-                )  # fmt: skip
+                    {
+                        "jsonrpc": "2.0",
+                        "id": rid,
+                        "error": {
+                            "code": 429,
+                            "message": "Too many requests for a specific RPC call",
+                        },
+                    },
+                    status=429,
+                    headers=headers,
+                )
             case "json429":
                 return web.json_response(
                     {

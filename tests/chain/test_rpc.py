@@ -31,8 +31,14 @@ DRIFT = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
 
 def _acct(data: bytes, enc: str = "base64") -> dict:
     payload = data if enc == "base64" else zstandard.ZstdCompressor().compress(data)
-    return {"lamports": 5, "data": [base64.b64encode(payload).decode(), enc], "owner": DRIFT,
-            "executable": False, "rentEpoch": 18446744073709551615, "space": len(data)}  # fmt: skip
+    return {
+        "lamports": 5,
+        "data": [base64.b64encode(payload).decode(), enc],
+        "owner": DRIFT,
+        "executable": False,
+        "rentEpoch": 18446744073709551615,
+        "space": len(data),
+    }
 
 
 @pytest.fixture
@@ -166,8 +172,11 @@ async def test_definitive_error_is_raised_once_with_code_and_data(rpc: FakeRpc) 
 
 
 async def test_node_behind_is_retried(rpc: FakeRpc) -> None:
-    rpc.faults.append(Fault("error", code=-32005, message="Node is behind by 42 slots",
-                            data={"numSlotsBehind": 42}))  # fmt: skip
+    rpc.faults.append(
+        Fault(
+            "error", code=-32005, message="Node is behind by 42 slots", data={"numSlotsBehind": 42}
+        )
+    )
     async with _client(rpc.url) as c:
         assert await c.get_slot() == 312_000_127
     assert len(rpc.requests) == 2
@@ -237,8 +246,10 @@ async def test_get_program_accounts_zstd_filters_and_context(rpc: FakeRpc) -> No
             {"dataSize": 4376},
         ]
         assert cfg["minContextSlot"] == 10
-        return {"context": {"slot": 77},
-                "value": [{"pubkey": "U1", "account": _acct(blob, "base64+zstd")}]}  # fmt: skip
+        return {
+            "context": {"slot": 77},
+            "value": [{"pubkey": "U1", "account": _acct(blob, "base64+zstd")}],
+        }
 
     rpc.handlers["getProgramAccounts"] = gpa
     disc = bytes.fromhex("9f755fe3ef973aec")
@@ -266,9 +277,19 @@ async def test_bad_base64_in_account_is_an_rpc_error(rpc: FakeRpc) -> None:
 
 
 async def test_signature_statuses_blockhash_fees_and_simulation(rpc: FakeRpc) -> None:
-    rpc.handlers["getSignatureStatuses"] = lambda p: {"context": {"slot": 9}, "value": [
-        {"slot": 8, "confirmations": 1, "err": None, "status": {"Ok": None},
-         "confirmationStatus": "confirmed"}, None]}  # fmt: skip
+    rpc.handlers["getSignatureStatuses"] = lambda p: {
+        "context": {"slot": 9},
+        "value": [
+            {
+                "slot": 8,
+                "confirmations": 1,
+                "err": None,
+                "status": {"Ok": None},
+                "confirmationStatus": "confirmed",
+            },
+            None,
+        ],
+    }
     rpc.handlers["getLatestBlockhash"] = lambda p: {
         "context": {"slot": 5},
         "value": {"blockhash": "BH", "lastValidBlockHeight": 150},
@@ -277,9 +298,15 @@ async def test_signature_statuses_blockhash_fees_and_simulation(rpc: FakeRpc) ->
         {"slot": 1, "prioritizationFee": 0},
         {"slot": 2, "prioritizationFee": 1000},
     ]
-    rpc.handlers["simulateTransaction"] = lambda p: {"context": {"slot": 3}, "value": {
-        "err": {"InstructionError": [2, {"Custom": 6009}]}, "logs": ["a", "b"],
-        "unitsConsumed": 42, "accounts": None}}  # fmt: skip
+    rpc.handlers["simulateTransaction"] = lambda p: {
+        "context": {"slot": 3},
+        "value": {
+            "err": {"InstructionError": [2, {"Custom": 6009}]},
+            "logs": ["a", "b"],
+            "unitsConsumed": 42,
+            "accounts": None,
+        },
+    }
     rpc.handlers["getBlockHeight"] = lambda p: 140
     async with _client(rpc.url) as c:
         st = await c.get_signature_statuses(["s1", "s2"])
@@ -323,9 +350,15 @@ async def test_canary_api_key_never_appears_in_errors_or_logs(rpc: FakeRpc) -> N
                 texts += [str(ei.value), repr(ei.value), *c.endpoint_names]
         # The same canary on a live server misbehaving in every way we know.
         rpc.path = f"/v2/{CANARY}/"
-        for fault in [Fault("429"), Fault("garbage"), Fault("http", status=500), Fault("drop"),
-                      Fault("error", code=-32602, message=f"bad request for {rpc.url}"),
-                      Fault("stall", seconds=2.0), Fault("wrong_shape", data=None)]:  # fmt: skip
+        for fault in [
+            Fault("429"),
+            Fault("garbage"),
+            Fault("http", status=500),
+            Fault("drop"),
+            Fault("error", code=-32602, message=f"bad request for {rpc.url}"),
+            Fault("stall", seconds=2.0),
+            Fault("wrong_shape", data=None),
+        ]:
             rpc.faults.append(fault)
             async with _client(f"{rpc.url}?api-key={CANARY}", max_attempts=1, timeout_s=0.2) as c:
                 with pytest.raises(RpcError) as ei:

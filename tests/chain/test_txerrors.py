@@ -23,8 +23,12 @@ IX = [CB, CB, JIT]
 
 
 def cb_prelude() -> list[str]:
-    return [f"Program {CB} invoke [1]", f"Program {CB} success",
-            f"Program {CB} invoke [1]", f"Program {CB} success"]  # fmt: skip
+    return [
+        f"Program {CB} invoke [1]",
+        f"Program {CB} success",
+        f"Program {CB} invoke [1]",
+        f"Program {CB} success",
+    ]
 
 
 def jit_failure_logs(code: int, name: str, msg: str = "") -> list[str]:
@@ -113,13 +117,21 @@ def test_without_logs_the_instruction_index_picks_the_program() -> None:
     f = parse_tx_error(ierr(6035), [], ix_program_ids=IX)  # not a jit-proxy code: propagated
     assert (f.program, f.name, f.reason) == (Program.DRIFT, "InvalidOracle", FailureReason.ORACLE)
     f = parse_tx_error(ierr(6009))  # nothing to attribute with
-    assert (f.program, f.code, f.name, f.reason) == (Program.OTHER, 6009, "Custom(6009)",
-                                                    FailureReason.OTHER)  # fmt: skip
+    assert (f.program, f.code, f.name, f.reason) == (
+        Program.OTHER,
+        6009,
+        "Custom(6009)",
+        FailureReason.OTHER,
+    )
 
 
 def test_truncated_logs_showing_only_jit_proxy_line_still_find_drift() -> None:
-    logs = [f"Program {JIT} invoke [1]", f"Program {DRIFT} invoke [2]", "Log truncated",
-            f"Program {JIT} failed: custom program error: 0x1793"]  # fmt: skip
+    logs = [
+        f"Program {JIT} invoke [1]",
+        f"Program {DRIFT} invoke [2]",
+        "Log truncated",
+        f"Program {JIT} failed: custom program error: 0x1793",
+    ]
     f = parse_tx_error(ierr(6035), logs)
     assert (f.program, f.name, f.reason) == (Program.DRIFT, "InvalidOracle", FailureReason.ORACLE)
 
@@ -144,9 +156,12 @@ def test_transaction_level_errors(err, name, reason) -> None:
 
 
 def test_compute_budget_exceeded() -> None:
-    logs = [*cb_prelude(), f"Program {JIT} invoke [1]",
-            f"Program {JIT} consumed 200000 of 200000 compute units",
-            f"Program {JIT} failed: exceeded CUs meter at BPF instruction #1234"]  # fmt: skip
+    logs = [
+        *cb_prelude(),
+        f"Program {JIT} invoke [1]",
+        f"Program {JIT} consumed 200000 of 200000 compute units",
+        f"Program {JIT} failed: exceeded CUs meter at BPF instruction #1234",
+    ]
     f = parse_tx_error({"InstructionError": [2, "ComputationalBudgetExceeded"]}, logs)
     assert (f.program, f.code, f.name, f.reason) == (
         Program.JIT_PROXY,
@@ -173,28 +188,38 @@ def test_compute_budget_program_error_and_system_error() -> None:
 
 
 def test_anchor_framework_error_names() -> None:
-    logs = [f"Program {JIT} invoke [1]",
-            "Program log: AnchorError caused by account: authority. Error Code: "
-            "AccountNotSigner. Error Number: 3010. Error Message: The given account did not sign.",
-            f"Program {JIT} failed: custom program error: 0xbc2"]  # fmt: skip
+    logs = [
+        f"Program {JIT} invoke [1]",
+        "Program log: AnchorError caused by account: authority. Error Code: "
+        "AccountNotSigner. Error Number: 3010. Error Message: The given account did not sign.",
+        f"Program {JIT} failed: custom program error: 0xbc2",
+    ]
     f = parse_tx_error(ierr(3010), logs)
-    assert (f.program, f.name, f.reason) == (Program.JIT_PROXY, "AccountNotSigner",
-                                             FailureReason.OTHER)  # fmt: skip
+    assert (f.program, f.name, f.reason) == (
+        Program.JIT_PROXY,
+        "AccountNotSigner",
+        FailureReason.OTHER,
+    )
 
 
 def test_unknown_program_uses_the_anchor_log_name() -> None:
     other = "Other1111111111111111111111111111111111111"
-    logs = [f"Program {other} invoke [1]",
-            "Program log: AnchorError occurred. Error Code: Weird. Error Number: 6123. Error "
-            "Message: weird.", f"Program {other} failed: custom program error: 0x17eb"]  # fmt: skip
+    logs = [
+        f"Program {other} invoke [1]",
+        "Program log: AnchorError occurred. Error Code: Weird. Error Number: 6123. Error "
+        "Message: weird.",
+        f"Program {other} failed: custom program error: 0x17eb",
+    ]
     f = parse_tx_error(ierr(6123, 0), logs)
     assert (f.program, f.name, f.program_id) == (Program.OTHER, "Weird", other)
 
 
 def test_program_ids_are_configurable() -> None:
     ids = ProgramIds(jit_proxy="MyJit111111111111111111111111111111111111", drift="MyDrift11111")
-    logs = [f"Program {ids.jit_proxy} invoke [1]",
-            f"Program {ids.jit_proxy} failed: custom program error: 0x1779"]  # fmt: skip
+    logs = [
+        f"Program {ids.jit_proxy} invoke [1]",
+        f"Program {ids.jit_proxy} failed: custom program error: 0x1779",
+    ]
     f = parse_tx_error(ierr(6009), logs, program_ids=ids)
     assert (f.program, f.reason) == (Program.JIT_PROXY, FailureReason.NO_FILL)
     assert parse_tx_error(ierr(6009), logs).program is Program.OTHER  # default ids: unknown
@@ -222,18 +247,29 @@ def test_none_is_not_a_failure() -> None:
 
 
 def test_failure_from_preflight_rpc_error() -> None:
-    data = {"err": ierr(6000), "logs": jit_failure_logs(6000, "BidNotCrossed"),
-            "accounts": None, "unitsConsumed": 41234}  # fmt: skip
-    exc = RpcError("sendTransaction: Transaction simulation failed: Error processing "
-                   "Instruction 2: custom program error: 0x1770 (code -32002)", code=-32002,
-                   data=data)  # fmt: skip
+    data = {
+        "err": ierr(6000),
+        "logs": jit_failure_logs(6000, "BidNotCrossed"),
+        "accounts": None,
+        "unitsConsumed": 41234,
+    }
+    exc = RpcError(
+        "sendTransaction: Transaction simulation failed: Error processing "
+        "Instruction 2: custom program error: 0x1770 (code -32002)",
+        code=-32002,
+        data=data,
+    )
     f = failure_from_rpc_error(exc)
     assert f is not None and (f.program, f.reason) == (Program.JIT_PROXY, FailureReason.NOT_CROSSED)
-    bh = RpcError("Transaction simulation failed: Blockhash not found", code=-32002,
-                  data={"err": "BlockhashNotFound", "logs": []})  # fmt: skip
+    bh = RpcError(
+        "Transaction simulation failed: Blockhash not found",
+        code=-32002,
+        data={"err": "BlockhashNotFound", "logs": []},
+    )
     assert failure_from_rpc_error(bh).reason is FailureReason.BLOCKHASH
-    no_data = RpcError("Transaction simulation failed: This transaction has already been "
-                       "processed", code=-32002)  # fmt: skip
+    no_data = RpcError(
+        "Transaction simulation failed: This transaction has already been processed", code=-32002
+    )
     assert failure_from_rpc_error(no_data).reason is FailureReason.ALREADY_PROCESSED
     assert failure_from_rpc_error(RpcError("Node is behind", code=-32005)) is None
 

@@ -30,11 +30,22 @@ DRIFT = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
 
 
 def prog_note(sid: int, pubkey: str, data: bytes, slot: int, b64: str | None = None) -> dict:
-    acct = {"lamports": 1, "data": [b64 or base64.b64encode(data).decode(), "base64"],
-            "owner": DRIFT, "executable": False, "rentEpoch": 0, "space": len(data)}  # fmt: skip
-    return {"jsonrpc": "2.0", "method": "programNotification", "params": {
-        "result": {"context": {"slot": slot}, "value": {"pubkey": pubkey, "account": acct}},
-        "subscription": sid}}  # fmt: skip
+    acct = {
+        "lamports": 1,
+        "data": [b64 or base64.b64encode(data).decode(), "base64"],
+        "owner": DRIFT,
+        "executable": False,
+        "rentEpoch": 0,
+        "space": len(data),
+    }
+    return {
+        "jsonrpc": "2.0",
+        "method": "programNotification",
+        "params": {
+            "result": {"context": {"slot": slot}, "value": {"pubkey": pubkey, "account": acct}},
+            "subscription": sid,
+        },
+    }
 
 
 def slot_note(sid: int, slot: int) -> dict:
@@ -148,10 +159,23 @@ async def test_callback_exception_is_counted_and_other_callbacks_still_run(
     try:
         assert await mgr.wait_ready(5.0)
         assert len(server.conns[0].requests) == 1  # subscribed once on the wire
-        note = {"jsonrpc": "2.0", "method": "accountNotification", "params": {"result": {
-            "context": {"slot": 9}, "value": {"lamports": 3, "data": ["AQI=", "base64"],
-            "owner": DRIFT, "executable": False, "rentEpoch": 0}},
-            "subscription": server.sid("accountSubscribe")}}  # fmt: skip
+        note = {
+            "jsonrpc": "2.0",
+            "method": "accountNotification",
+            "params": {
+                "result": {
+                    "context": {"slot": 9},
+                    "value": {
+                        "lamports": 3,
+                        "data": ["AQI=", "base64"],
+                        "owner": DRIFT,
+                        "executable": False,
+                        "rentEpoch": 0,
+                    },
+                },
+                "subscription": server.sid("accountSubscribe"),
+            },
+        }
         await server.push(note)
         await server.push(note)
         await until(lambda: len(ok.items) == 2)
@@ -249,7 +273,12 @@ async def test_duplicate_and_out_of_order_notifications_pass_through(server: Fak
         await until(lambda: len(got.items) == 5)
         # Delivered in arrival order, untouched: per-account ordering is the consumer's job.
         assert [(u.pubkey, u.slot) for u in got.items] == [
-            ("A", 10), ("B", 9), ("A", 10), ("A", 8), ("B", 11)]  # fmt: skip
+            ("A", 10),
+            ("B", 9),
+            ("A", 10),
+            ("A", 8),
+            ("B", 11),
+        ]
         assert sub.state.last_slot == 11 and sub.state.notifications == 5
         assert mgr.counts[WsEvent.OUT_OF_ORDER] == 2
     finally:
@@ -281,9 +310,16 @@ async def test_signature_subscription_is_one_shot(server: FakePubsub) -> None:
         assert await mgr.wait_ready(5.0)
         sid = server.sid("signatureSubscribe")
         err = {"InstructionError": [2, {"Custom": 6009}]}
-        await server.push({"jsonrpc": "2.0", "method": "signatureNotification", "params": {
-            "result": {"context": {"slot": 44}, "value": "receivedSignature"},
-            "subscription": sid}})  # fmt: skip
+        await server.push(
+            {
+                "jsonrpc": "2.0",
+                "method": "signatureNotification",
+                "params": {
+                    "result": {"context": {"slot": 44}, "value": "receivedSignature"},
+                    "subscription": sid,
+                },
+            }
+        )
         await server.push(
             {
                 "jsonrpc": "2.0",

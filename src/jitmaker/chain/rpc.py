@@ -113,9 +113,13 @@ class RpcRateLimitedError(RpcError):
     """The endpoint refused the request for rate limiting; ``retry_after_s`` if it said so."""
 
     def __init__(
-        self, message: str, *, code: int | None = None, data: object = None,
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        data: object = None,
         retry_after_s: float | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message, code=code, data=data)
         self.retry_after_s = retry_after_s
 
@@ -422,8 +426,14 @@ class RpcClient:
 
     # ----------------------------------------------------------------- core request path
 
-    async def request(self, method: str, params: list[Any] | None = None, *,
-                      timeout_s: float | None = None, attempts: int | None = None) -> Any:  # fmt: skip
+    async def request(
+        self,
+        method: str,
+        params: list[Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        attempts: int | None = None,
+    ) -> Any:
         """Call ``method`` and return its ``result``; raises ``RpcError`` (never anything else)."""
         payload = {
             "jsonrpc": "2.0",
@@ -434,8 +444,13 @@ class RpcClient:
         body = await self._with_retries(method, payload, timeout_s, attempts, single=True)
         return body["result"]
 
-    async def batch(self, calls: Sequence[tuple[str, list[Any]]], *, timeout_s: float | None = None,
-                    attempts: int | None = None) -> list[Any]:  # fmt: skip
+    async def batch(
+        self,
+        calls: Sequence[tuple[str, list[Any]]],
+        *,
+        timeout_s: float | None = None,
+        attempts: int | None = None,
+    ) -> list[Any]:
         """Send ``calls`` as one JSON-RPC batch. Returns one entry per call, in order: the
         result, or an ``RpcError`` instance for a call that failed on its own."""
         if not calls:
@@ -457,8 +472,15 @@ class RpcClient:
                 out.append(item.get("result"))
         return out
 
-    async def _with_retries(self, method: str, payload: Any, timeout_s: float | None,
-                            attempts: int | None, *, single: bool) -> Any:  # fmt: skip
+    async def _with_retries(
+        self,
+        method: str,
+        payload: Any,
+        timeout_s: float | None,
+        attempts: int | None,
+        *,
+        single: bool,
+    ) -> Any:
         n = attempts if attempts is not None else self.max_attempts
         last: RpcError | None = None
         for attempt in range(n):
@@ -491,12 +513,19 @@ class RpcClient:
         if suppressed is None:
             return
         log.warning(
-            "rpc_request_failed", method=method, endpoint=ep.health.name, attempt=attempt + 1,
-            attempts=n, code=exc.code, error=str(exc), suppressed=suppressed,
-        )  # fmt: skip
+            "rpc_request_failed",
+            method=method,
+            endpoint=ep.health.name,
+            attempt=attempt + 1,
+            attempts=n,
+            code=exc.code,
+            error=str(exc),
+            suppressed=suppressed,
+        )
 
-    async def _post(self, ep: _Endpoint, method: str, payload: Any, timeout_s: float,
-                    single: bool) -> Any:  # fmt: skip
+    async def _post(
+        self, ep: _Endpoint, method: str, payload: Any, timeout_s: float, single: bool
+    ) -> Any:
         """One HTTP round trip; every failure comes out as an RpcError subclass."""
         name = ep.health.name
         try:
@@ -546,14 +575,19 @@ class RpcClient:
             raise self._json_error(method, body["error"], name, retry_after)
         if not isinstance(body, list):
             raise RpcTransportError(f"{method}: malformed batch reply from {name}")
-        codes = [i.get("error", {}).get("code") if isinstance(i, dict) and isinstance(
-            i.get("error"), dict) else None for i in body]  # fmt: skip
+        codes = [
+            i.get("error", {}).get("code")
+            if isinstance(i, dict) and isinstance(i.get("error"), dict)
+            else None
+            for i in body
+        ]
         if codes and all(c in RpcErrorCode.RATE_LIMITED for c in codes):
             raise self._json_error(method, body[0]["error"], name, retry_after)
         return body
 
-    def _json_error(self, method: str, err: Any, name: str | None,
-                    retry_after: str | None = None) -> RpcError:  # fmt: skip
+    def _json_error(
+        self, method: str, err: Any, name: str | None, retry_after: str | None = None
+    ) -> RpcError:
         where = f" at {name}" if name else ""
         if not isinstance(err, dict):
             return RpcTransportError(f"{method}: malformed error object{where}")
@@ -564,15 +598,18 @@ class RpcClient:
         text = f"{method}: {message} (code {code}){where}"
         if code in RpcErrorCode.RATE_LIMITED:
             return RpcRateLimitedError(
-                text, code=code, data=data,
+                text,
+                code=code,
+                data=data,
                 retry_after_s=_parse_retry_after(retry_after, self._wall()),
-            )  # fmt: skip
+            )
         if code in RpcErrorCode.RETRYABLE and name is not None:
             return RpcTransportError(text, code=code, data=data)
         return RpcError(text, code=code, data=data)
 
-    async def _parsed(self, method: str, params: list[Any], parse: Callable[[Any], T],
-                      **kw: Any) -> T:  # fmt: skip
+    async def _parsed(
+        self, method: str, params: list[Any], parse: Callable[[Any], T], **kw: Any
+    ) -> T:
         result = await self.request(method, params, **kw)
         return _parse_or_raise(method, result, parse)
 
@@ -597,9 +634,13 @@ class RpcClient:
         return await self._parsed("getLatestBlockhash", [self._cfg(commitment)], parse)
 
     async def get_account_info(
-        self, pubkey: str, *, commitment: Commitment | None = None,
-        encoding: Encoding = Encoding.BASE64, min_context_slot: int | None = None,
-    ) -> Slotted[RawAccount | None]:  # fmt: skip
+        self,
+        pubkey: str,
+        *,
+        commitment: Commitment | None = None,
+        encoding: Encoding = Encoding.BASE64,
+        min_context_slot: int | None = None,
+    ) -> Slotted[RawAccount | None]:
         cfg = self._cfg(commitment, encoding=encoding.value, minContextSlot=min_context_slot)
 
         def parse(r: Any) -> Slotted[RawAccount | None]:
@@ -609,16 +650,22 @@ class RpcClient:
         return await self._parsed("getAccountInfo", [pubkey, cfg], parse)
 
     async def get_multiple_accounts(
-        self, pubkeys: Sequence[str], *, commitment: Commitment | None = None,
-        encoding: Encoding = Encoding.BASE64, min_context_slot: int | None = None,
+        self,
+        pubkeys: Sequence[str],
+        *,
+        commitment: Commitment | None = None,
+        encoding: Encoding = Encoding.BASE64,
+        min_context_slot: int | None = None,
         timeout_s: float | None = None,
-    ) -> Slotted[list[RawAccount | None]]:  # fmt: skip
+    ) -> Slotted[list[RawAccount | None]]:
         """Accounts in request order (None for missing), chunked by 100 keys and sent as JSON-RPC
         batches of up to ``max_batch`` chunks. The slot is the *lowest* context slot among the
         chunks, so a caller's freshness check is conservative."""
         cfg = self._cfg(commitment, encoding=encoding.value, minContextSlot=min_context_slot)
-        chunks = [list(pubkeys[i : i + MAX_MULTIPLE_ACCOUNTS])
-                  for i in range(0, len(pubkeys), MAX_MULTIPLE_ACCOUNTS)]  # fmt: skip
+        chunks = [
+            list(pubkeys[i : i + MAX_MULTIPLE_ACCOUNTS])
+            for i in range(0, len(pubkeys), MAX_MULTIPLE_ACCOUNTS)
+        ]
         accounts: list[RawAccount | None] = []
         slot: int | None = None
         for g in range(0, len(chunks), self._max_batch):
@@ -635,15 +682,25 @@ class RpcClient:
         return Slotted(slot, accounts)
 
     async def get_program_accounts(
-        self, program_id: str, filters: Iterable[AccountsFilter] = (), *,
-        commitment: Commitment | None = None, encoding: Encoding = Encoding.BASE64_ZSTD,
-        with_context: bool = True, min_context_slot: int | None = None,
+        self,
+        program_id: str,
+        filters: Iterable[AccountsFilter] = (),
+        *,
+        commitment: Commitment | None = None,
+        encoding: Encoding = Encoding.BASE64_ZSTD,
+        with_context: bool = True,
+        min_context_slot: int | None = None,
         timeout_s: float = 60.0,
-    ) -> Slotted[list[RawAccount]]:  # fmt: skip
+    ) -> Slotted[list[RawAccount]]:
         """All accounts of ``program_id`` passing ``filters`` (ANDed, at most 4), as raw bytes."""
         flist = [f.to_json() for f in filters]
-        cfg = self._cfg(commitment, encoding=encoding.value, withContext=with_context,
-                        minContextSlot=min_context_slot, filters=flist or None)  # fmt: skip
+        cfg = self._cfg(
+            commitment,
+            encoding=encoding.value,
+            withContext=with_context,
+            minContextSlot=min_context_slot,
+            filters=flist or None,
+        )
 
         def parse(r: Any) -> Slotted[list[RawAccount]]:
             slot: int | None = None
@@ -653,14 +710,21 @@ class RpcClient:
                 raise TypeError("expected a list of {pubkey, account}")
             return Slotted(slot, [_account(str(i["pubkey"]), i["account"]) for i in r])
 
-        return await self._parsed("getProgramAccounts", [program_id, cfg], parse,
-                                  timeout_s=timeout_s)  # fmt: skip
+        return await self._parsed(
+            "getProgramAccounts", [program_id, cfg], parse, timeout_s=timeout_s
+        )
 
     async def send_transaction(
-        self, tx: bytes, *, skip_preflight: bool = True, max_retries: int | None = 0,
-        preflight_commitment: Commitment | None = None, min_context_slot: int | None = None,
-        attempts: int | None = None, timeout_s: float | None = None,
-    ) -> str:  # fmt: skip
+        self,
+        tx: bytes,
+        *,
+        skip_preflight: bool = True,
+        max_retries: int | None = 0,
+        preflight_commitment: Commitment | None = None,
+        min_context_slot: int | None = None,
+        attempts: int | None = None,
+        timeout_s: float | None = None,
+    ) -> str:
         """Submit signed ``tx`` bytes; returns the signature the node reports.
 
         Resending the same bytes is idempotent (same signature), so retries here are safe."""
@@ -673,28 +737,41 @@ class RpcClient:
         if min_context_slot is not None:
             cfg["minContextSlot"] = min_context_slot
         params = [base64.b64encode(tx).decode("ascii"), cfg]
-        return await self._parsed("sendTransaction", params, _str, attempts=attempts,
-                                  timeout_s=timeout_s)  # fmt: skip
+        return await self._parsed(
+            "sendTransaction", params, _str, attempts=attempts, timeout_s=timeout_s
+        )
 
     async def simulate_transaction(
-        self, tx: bytes, *, commitment: Commitment | None = None, sig_verify: bool = False,
+        self,
+        tx: bytes,
+        *,
+        commitment: Commitment | None = None,
+        sig_verify: bool = False,
         replace_recent_blockhash: bool = True,
-    ) -> SimulationResult:  # fmt: skip
-        cfg = self._cfg(commitment, encoding="base64", sigVerify=sig_verify,
-                        replaceRecentBlockhash=replace_recent_blockhash and not sig_verify)  # fmt: skip
+    ) -> SimulationResult:
+        cfg = self._cfg(
+            commitment,
+            encoding="base64",
+            sigVerify=sig_verify,
+            replaceRecentBlockhash=replace_recent_blockhash and not sig_verify,
+        )
 
         def parse(r: Any) -> SimulationResult:
             slot, v = _contextual(r)
             units = v.get("unitsConsumed")
-            return SimulationResult(slot, v.get("err"), _logs(v.get("logs")),
-                                    None if units is None else _int(units))  # fmt: skip
+            return SimulationResult(
+                slot, v.get("err"), _logs(v.get("logs")), None if units is None else _int(units)
+            )
 
         params = [base64.b64encode(tx).decode("ascii"), cfg]
         return await self._parsed("simulateTransaction", params, parse)
 
     async def get_signature_statuses(
-        self, signatures: Sequence[str], *, search_transaction_history: bool = False,
-    ) -> Slotted[list[SignatureStatus | None]]:  # fmt: skip
+        self,
+        signatures: Sequence[str],
+        *,
+        search_transaction_history: bool = False,
+    ) -> Slotted[list[SignatureStatus | None]]:
         """Statuses in request order (None = unknown to the node); chunked by 256."""
         out: list[SignatureStatus | None] = []
         slot: int | None = None
@@ -710,8 +787,9 @@ class RpcClient:
         self, signature: str, *, commitment: Commitment | None = None
     ) -> TransactionMeta | None:
         """Slot, error and program logs of a landed transaction (None if not found)."""
-        cfg = self._cfg(commitment or Commitment.CONFIRMED, encoding="json",
-                        maxSupportedTransactionVersion=0)  # fmt: skip
+        cfg = self._cfg(
+            commitment or Commitment.CONFIRMED, encoding="json", maxSupportedTransactionVersion=0
+        )
 
         def parse(r: Any) -> TransactionMeta | None:
             if r is None:
@@ -737,8 +815,15 @@ class RpcClient:
 def _parse_or_raise(method: str, result: Any, parse: Callable[[Any], T]) -> T:
     try:
         return parse(result)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, binascii.Error,
-            zstandard.ZstdError) as exc:  # fmt: skip
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        binascii.Error,
+        zstandard.ZstdError,
+    ) as exc:
         raise RpcError(f"{method}: malformed result ({type(exc).__name__}: {scrub(exc)})") from None
 
 
@@ -780,8 +865,14 @@ def _statuses(n: int) -> Callable[[Any], tuple[int, list[SignatureStatus | None]
                 continue
             cs = v.get("confirmationStatus")
             conf = v.get("confirmations")
-            out.append(SignatureStatus(_int(v["slot"]), None if conf is None else _int(conf),
-                                       v.get("err"), None if cs is None else Commitment(cs)))  # fmt: skip
+            out.append(
+                SignatureStatus(
+                    _int(v["slot"]),
+                    None if conf is None else _int(conf),
+                    v.get("err"),
+                    None if cs is None else Commitment(cs),
+                )
+            )
         return slot, out
 
     return parse

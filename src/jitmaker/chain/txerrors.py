@@ -166,14 +166,27 @@ _SYSTEM_ERRORS: Mapping[int, str] = {
 
 # Used when driftpy's bundled IDL cannot be read; protocol.md §7.1 (IDL and Rust agree).
 _DRIFT_FALLBACK: Mapping[int, str] = {
-    6003: "InsufficientCollateral", 6005: "MaxNumberOfPositions", 6019: "MathError",
-    6022: "UnableToLoadOracle", 6023: "PriceBandsBreached", 6024: "ExchangePaused",
-    6035: "InvalidOracle", 6036: "OracleNotFound", 6041: "CastingFailure", 6042: "InvalidOrder",
-    6045: "InvalidOrderForInitialMarginReq", 6052: "InvalidOrderIOCPostOnly",
-    6057: "PlacePostOnlyLimitFailure", 6061: "OrderDoesNotExist", 6062: "OrderNotOpen",
-    6117: "UserIsBeingLiquidated", 6154: "MaxOpenInterest", 6171: "InvalidOrderFillPrice",
-    6219: "UnableToGetLimitPrice", 6300: "SignedMsgOrderDoesNotExist",
-}  # fmt: skip
+    6003: "InsufficientCollateral",
+    6005: "MaxNumberOfPositions",
+    6019: "MathError",
+    6022: "UnableToLoadOracle",
+    6023: "PriceBandsBreached",
+    6024: "ExchangePaused",
+    6035: "InvalidOracle",
+    6036: "OracleNotFound",
+    6041: "CastingFailure",
+    6042: "InvalidOrder",
+    6045: "InvalidOrderForInitialMarginReq",
+    6052: "InvalidOrderIOCPostOnly",
+    6057: "PlacePostOnlyLimitFailure",
+    6061: "OrderDoesNotExist",
+    6062: "OrderNotOpen",
+    6117: "UserIsBeingLiquidated",
+    6154: "MaxOpenInterest",
+    6171: "InvalidOrderFillPrice",
+    6219: "UnableToGetLimitPrice",
+    6300: "SignedMsgOrderDoesNotExist",
+}
 
 _JIT_REASONS: Mapping[int, FailureReason] = {
     6000: FailureReason.NOT_CROSSED,

@@ -288,9 +288,13 @@ class SubscriptionManager:
     # ----------------------------------------------------------------- subscribing
 
     async def program_subscribe(
-        self, program_id: str, callback: Callable[[AccountUpdate], object],
-        filters: Iterable[AccountsFilter] = (), *, encoding: Encoding = Encoding.BASE64,
-    ) -> Subscription:  # fmt: skip
+        self,
+        program_id: str,
+        callback: Callable[[AccountUpdate], object],
+        filters: Iterable[AccountsFilter] = (),
+        *,
+        encoding: Encoding = Encoding.BASE64,
+    ) -> Subscription:
         cfg: dict[str, Any] = {"encoding": encoding.value, "commitment": self.commitment.value}
         flist = [f.to_json() for f in filters]
         if flist:
@@ -298,9 +302,12 @@ class SubscriptionManager:
         return await self._add(SubKind.PROGRAM, [program_id, cfg], callback)
 
     async def account_subscribe(
-        self, pubkey: str, callback: Callable[[AccountUpdate], object], *,
+        self,
+        pubkey: str,
+        callback: Callable[[AccountUpdate], object],
+        *,
         encoding: Encoding = Encoding.BASE64,
-    ) -> Subscription:  # fmt: skip
+    ) -> Subscription:
         cfg = {"encoding": encoding.value, "commitment": self.commitment.value}
         return await self._add(SubKind.ACCOUNT, [pubkey, cfg], callback)
 
@@ -308,11 +315,16 @@ class SubscriptionManager:
         return await self._add(SubKind.SLOT, [], callback)
 
     async def signature_subscribe(
-        self, signature: str, callback: Callable[[SignatureUpdate], object], *,
+        self,
+        signature: str,
+        callback: Callable[[SignatureUpdate], object],
+        *,
         commitment: Commitment | None = None,
-    ) -> Subscription:  # fmt: skip
-        cfg = {"commitment": (commitment or self.commitment).value,
-               "enableReceivedNotification": False}  # fmt: skip
+    ) -> Subscription:
+        cfg = {
+            "commitment": (commitment or self.commitment).value,
+            "enableReceivedNotification": False,
+        }
         return await self._add(SubKind.SIGNATURE, [signature, cfg], callback)
 
     async def unsubscribe(self, sub: Subscription) -> None:
@@ -325,8 +337,12 @@ class SubscriptionManager:
         if sid is not None:
             self._by_server_id.pop(sid, None)
             if self._ws is not None:
-                req = {"jsonrpc": "2.0", "id": next(self._ids), "method": sub.kind.unsubscribe,
-                       "params": [sid]}  # fmt: skip
+                req = {
+                    "jsonrpc": "2.0",
+                    "id": next(self._ids),
+                    "method": sub.kind.unsubscribe,
+                    "params": [sid],
+                }
                 await self._send(self._ws, req)
 
     async def _add(self, kind: SubKind, params: list[Any], callback: Callback) -> Subscription:
@@ -361,10 +377,14 @@ class SubscriptionManager:
         while not self._closing:
             try:
                 ws = await connect(
-                    self._url, open_timeout=self._open_timeout, ping_interval=self._ping_interval,
-                    ping_timeout=self._ping_interval, close_timeout=1.0, max_size=self._max_size,
+                    self._url,
+                    open_timeout=self._open_timeout,
+                    ping_interval=self._ping_interval,
+                    ping_timeout=self._ping_interval,
+                    close_timeout=1.0,
+                    max_size=self._max_size,
                     compression=None,
-                )  # fmt: skip
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection refused, handshake 429, DNS, timeout...
@@ -470,8 +490,11 @@ class SubscriptionManager:
             return  # unsubscribed while the request was in flight
         result = item.get("result")
         if "error" in item or not isinstance(result, int) or isinstance(result, bool):
-            self._event(WsEvent.SUBSCRIBE_REJECTED, method=sub.kind.subscribe,
-                        error=scrub(item.get("error")))  # fmt: skip
+            self._event(
+                WsEvent.SUBSCRIBE_REJECTED,
+                method=sub.kind.subscribe,
+                error=scrub(item.get("error")),
+            )
             return
         sub.server_id = result
         self._by_server_id[result] = sub
@@ -491,8 +514,14 @@ class SubscriptionManager:
             return
         try:
             update = self._decode(sub, result, now)
-        except (KeyError, TypeError, ValueError, IndexError, binascii.Error,
-                zstandard.ZstdError) as exc:  # fmt: skip
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            binascii.Error,
+            zstandard.ZstdError,
+        ) as exc:
             self._event(WsEvent.BAD_PAYLOAD, method=sub.kind.subscribe, error=type(exc).__name__)
             return
         if update is None:
@@ -502,8 +531,11 @@ class SubscriptionManager:
             try:
                 cb(update)
             except Exception as exc:
-                self._event(WsEvent.CALLBACK_ERROR, method=sub.kind.subscribe,
-                            error=f"{type(exc).__name__}: {scrub(exc)}")  # fmt: skip
+                self._event(
+                    WsEvent.CALLBACK_ERROR,
+                    method=sub.kind.subscribe,
+                    error=f"{type(exc).__name__}: {scrub(exc)}",
+                )
         if sub.kind is SubKind.SIGNATURE:  # final notification: the server dropped it already
             self._subs.pop(sub.key, None)
             self._by_server_id.pop(sid, None)
@@ -514,24 +546,38 @@ class SubscriptionManager:
                 slot = _slot(result["context"]["slot"])
                 v = result["value"]
                 acct = v["account"]
-                return AccountUpdate(str(v["pubkey"]), self._data(acct["data"]), slot,
-                                     int(acct["lamports"]), str(acct["owner"]), now)  # fmt: skip
+                return AccountUpdate(
+                    str(v["pubkey"]),
+                    self._data(acct["data"]),
+                    slot,
+                    int(acct["lamports"]),
+                    str(acct["owner"]),
+                    now,
+                )
             case SubKind.ACCOUNT:
                 slot = _slot(result["context"]["slot"])
                 v = result["value"]
                 if v is None:  # closed account
                     return AccountUpdate(sub.params[0], b"", slot, 0, "", now)
-                return AccountUpdate(sub.params[0], self._data(v["data"]), slot,
-                                     int(v["lamports"]), str(v["owner"]), now)  # fmt: skip
+                return AccountUpdate(
+                    sub.params[0],
+                    self._data(v["data"]),
+                    slot,
+                    int(v["lamports"]),
+                    str(v["owner"]),
+                    now,
+                )
             case SubKind.SLOT:
-                return SlotUpdate(_slot(result["slot"]), result.get("parent"), result.get("root"),
-                                  now)  # fmt: skip
+                return SlotUpdate(
+                    _slot(result["slot"]), result.get("parent"), result.get("root"), now
+                )
             case SubKind.SIGNATURE:
                 v = result["value"]
                 if v == "receivedSignature":
                     return None
-                return SignatureUpdate(sub.params[0], _slot(result["context"]["slot"]),
-                                       v["err"], now)  # fmt: skip
+                return SignatureUpdate(
+                    sub.params[0], _slot(result["context"]["slot"]), v["err"], now
+                )
         raise AssertionError(sub.kind)  # pragma: no cover
 
     def _data(self, data: Any) -> bytes:
@@ -590,16 +636,22 @@ class SubscriptionManager:
     def _hook_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            self._event(WsEvent.CALLBACK_ERROR, hook="on_reconnect",
-                        error=scrub(repr(task.exception())))  # fmt: skip
+            self._event(
+                WsEvent.CALLBACK_ERROR, hook="on_reconnect", error=scrub(repr(task.exception()))
+            )
 
     def _event(self, kind: WsEvent, **ctx: Any) -> None:
         self.counts[kind] += 1
         suppressed = self._limiter.allow(kind)
         if suppressed is None:
             return
-        log.warning("ws_" + kind.name.lower(), endpoint=self.name, count=self.counts[kind],
-                    suppressed=suppressed, **ctx)  # fmt: skip
+        log.warning(
+            "ws_" + kind.name.lower(),
+            endpoint=self.name,
+            count=self.counts[kind],
+            suppressed=suppressed,
+            **ctx,
+        )
 
 
 async def _await(aw: Awaitable[Any]) -> Any:
