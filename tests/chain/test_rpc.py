@@ -369,3 +369,14 @@ async def test_canary_api_key_never_appears_in_errors_or_logs(rpc: FakeRpc) -> N
     for t in texts:
         assert CANARY not in t
     assert any("***" in t for t in texts)
+
+
+async def test_max_wait_bounds_the_wait_for_a_cooling_down_endpoint(rpc: FakeRpc) -> None:
+    rpc.faults.append(Fault("429", retry_after="5"))
+    clock = FakeClock()
+    async with _client(rpc.url, clock) as c:
+        with pytest.raises(RpcRateLimitedError):
+            await c.request("getSlot", [], max_wait_s=1.0)
+        assert clock.sleeps == []  # 5 s > 1 s: gave up instead of sleeping
+        assert await c.request("getSlot", []) == 312_000_127  # default max wait 10 s: waits
+        assert len(clock.sleeps) == 1 and clock.sleeps[0] >= 5.0

@@ -303,10 +303,12 @@ async def test_rebroadcast_resends_identical_bytes_while_pending(rpc: FakeRpc) -
 async def test_tracking_is_bounded(rpc: FakeRpc) -> None:
     Chain(rpc)
     async with RpcClient(rpc.url) as client:
-        sender = _sender(client, max_tracked=3)
+        ended = []
+        sender = _sender(client, max_tracked=3, on_outcome=ended.append)
         sigs = [sender.send(make_tx(10 + i), 250) for i in range(5)]
         assert sender.inflight == 3 and sender.counts["evicted"] == 2
         assert sender.outcome(sigs[0]) is None and sender.outcome(sigs[4]) == Unknown(sigs[4])
+        assert ended == [Unknown(sigs[0]), Unknown(sigs[1])]  # the consumer hears of evictions
         await sender.close()
 
 

@@ -433,15 +433,21 @@ class RpcClient:
         *,
         timeout_s: float | None = None,
         attempts: int | None = None,
+        max_wait_s: float | None = None,
     ) -> Any:
-        """Call ``method`` and return its ``result``; raises ``RpcError`` (never anything else)."""
+        """Call ``method`` and return its ``result``; raises ``RpcError`` (never anything else).
+
+        ``attempts``/``max_wait_s`` override the client defaults for this call (the longest
+        this call may sleep waiting for a cooling-down endpoint)."""
         payload = {
             "jsonrpc": "2.0",
             "id": next(self._ids),
             "method": method,
             "params": params or [],
         }
-        body = await self._with_retries(method, payload, timeout_s, attempts, single=True)
+        body = await self._with_retries(
+            method, payload, timeout_s, attempts, max_wait_s, single=True
+        )
         return body["result"]
 
     async def batch(
@@ -450,6 +456,7 @@ class RpcClient:
         *,
         timeout_s: float | None = None,
         attempts: int | None = None,
+        max_wait_s: float | None = None,
     ) -> list[Any]:
         """Send ``calls`` as one JSON-RPC batch. Returns one entry per call, in order: the
         result, or an ``RpcError`` instance for a call that failed on its own."""
@@ -459,7 +466,9 @@ class RpcClient:
             {"jsonrpc": "2.0", "id": next(self._ids), "method": m, "params": p} for m, p in calls
         ]
         name = f"batch[{calls[0][0]}x{len(calls)}]"
-        body = await self._with_retries(name, payload, timeout_s, attempts, single=False)
+        body = await self._with_retries(
+            name, payload, timeout_s, attempts, max_wait_s, single=False
+        )
         by_id = {item.get("id"): item for item in body if isinstance(item, dict)}
         out: list[Any] = []
         for req in payload:
@@ -478,16 +487,18 @@ class RpcClient:
         payload: Any,
         timeout_s: float | None,
         attempts: int | None,
+        max_wait_s: float | None,
         *,
         single: bool,
     ) -> Any:
         n = attempts if attempts is not None else self.max_attempts
+        max_wait = self.max_wait_s if max_wait_s is None else max_wait_s
         last: RpcError | None = None
         for attempt in range(n):
             ep = self._pick()
             if ep is None:  # every endpoint is cooling down: wait for the first to recover
                 ep, wait = self._soonest()
-                if wait > self.max_wait_s:
+                if wait > max_wait:
                     raise last or RpcTransportError(
                         f"{method}: every endpoint is cooling down (next in {wait:.2f}s)"
                     )
@@ -724,6 +735,7 @@ class RpcClient:
         min_context_slot: int | None = None,
         attempts: int | None = None,
         timeout_s: float | None = None,
+        max_wait_s: float | None = None,
     ) -> str:
         """Submit signed ``tx`` bytes; returns the signature the node reports.
 
@@ -738,7 +750,12 @@ class RpcClient:
             cfg["minContextSlot"] = min_context_slot
         params = [base64.b64encode(tx).decode("ascii"), cfg]
         return await self._parsed(
-            "sendTransaction", params, _str, attempts=attempts, timeout_s=timeout_s
+            "sendTransaction",
+            params,
+            _str,
+            attempts=attempts,
+            timeout_s=timeout_s,
+            max_wait_s=max_wait_s,
         )
 
     async def simulate_transaction(

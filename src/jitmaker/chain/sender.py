@@ -353,9 +353,11 @@ class Sender:
     """Sends signed transactions to every endpoint in ``send_rpcs`` and tracks their outcomes.
 
     ``rpc`` (with its own failover) is used for status polling and log fetches; ``send_rpcs``
-    defaults to ``[rpc]``. Give each extra send endpoint its own ``RpcClient`` with
-    ``max_attempts=1``: the hot path wants one quick try per endpoint, resends come from the
-    confirmation loop (``rebroadcast_s``)."""
+    defaults to ``[rpc]``; give each extra send endpoint its own ``RpcClient``. Each send makes
+    at most ``send_attempts`` tries and waits at most ``send_max_wait_s`` for a cooling-down
+    endpoint: a late fill attempt is worthless, resends come from ``rebroadcast_s``.
+    ``on_outcome`` is called exactly once per signature when its tracking ends (``Unknown``
+    if it was evicted by the ``max_tracked`` bound)."""
 
     def __init__(
         self,
@@ -365,6 +367,8 @@ class Sender:
         target: Commitment = Commitment.CONFIRMED,
         poll_interval_s: float = 0.4,
         rebroadcast_s: float | None = None,
+        send_attempts: int = 2,
+        send_max_wait_s: float = 0.5,
         max_tracked: int = 2048,
         max_resolved: int = 4096,
         fetch_logs: bool = True,
@@ -379,6 +383,8 @@ class Sender:
         self.target = target
         self.poll_interval_s = poll_interval_s
         self.rebroadcast_s = rebroadcast_s
+        self.send_attempts = send_attempts
+        self.send_max_wait_s = send_max_wait_s
         self.max_tracked = max_tracked
         self.max_resolved = max_resolved
         self.fetch_logs = fetch_logs
@@ -432,6 +438,7 @@ class Sender:
             self.counts["evicted"] += 1
             self._drop_subscription(old)
             log.warning("tx_tracking_evicted", tx_sig=old_sig, max_tracked=self.max_tracked)
+            self._notify(old_sig, Unknown(old_sig))
         self._pending[entry.signature] = entry
         self.counts["sent"] += 1
         self._wake.set()
@@ -451,7 +458,13 @@ class Sender:
         started = self._clock()
         endpoint = client.endpoint_names[0]
         try:
-            got = await client.send_transaction(entry.tx, skip_preflight=True, max_retries=0)
+            got = await client.send_transaction(
+                entry.tx,
+                skip_preflight=True,
+                max_retries=0,
+                attempts=self.send_attempts,
+                max_wait_s=self.send_max_wait_s,
+            )
         except (RpcTransportError, RpcRateLimitedError) as exc:
             self.counts["send_unknown"] += 1
             self._log("tx_send_unknown", entry.signature, endpoint=endpoint, error=str(exc))
@@ -684,7 +697,12 @@ class Sender:
             latency_us=int((self._clock() - entry.sent_at) * 1e6),
             **_outcome_fields(outcome),
         )
-        for fut in self._waiters.pop(entry.signature, []):
+        self._notify(entry.signature, outcome)
+
+    def _notify(self, sig: str, outcome: Outcome) -> None:
+        """Tracking of ``sig`` ended with ``outcome`` (Unknown when evicted): wake waiters, tell
+        the consumer exactly once."""
+        for fut in self._waiters.pop(sig, []):
             if not fut.done():
                 fut.set_result(outcome)
         if self._on_outcome is not None:
@@ -692,9 +710,7 @@ class Sender:
                 self._on_outcome(outcome)
             except Exception as exc:  # a consumer bug must not stop tracking
                 log.error(
-                    "tx_outcome_callback_failed",
-                    tx_sig=entry.signature,
-                    error=f"{type(exc).__name__}: {exc}",
+                    "tx_outcome_callback_failed", tx_sig=sig, error=f"{type(exc).__name__}: {exc}"
                 )
 
     def _log(self, event: str, sig: str | None, **kw: Any) -> None:
