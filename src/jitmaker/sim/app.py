@@ -23,6 +23,7 @@ from typing import IO, Any
 from solders.pubkey import Pubkey
 
 from jitmaker.errors import SimulatorError
+from jitmaker.logging import get_logger
 from jitmaker.sim.faults import Faults
 from jitmaker.sim.flow import Flow
 from jitmaker.sim.pubsub import PubSub
@@ -34,6 +35,8 @@ from jitmaker.sim.state import Chain
 from jitmaker.sim.world import World
 
 __all__ = ["Simulator"]
+
+_log = get_logger("jitmaker.sim")
 
 
 class Simulator:
@@ -148,7 +151,10 @@ class Simulator:
                 await asyncio.sleep(delay)
             else:
                 await asyncio.sleep(0)  # behind schedule: still let the server breathe
-            self.advance()
+            try:
+                self.advance()
+            except Exception:  # keep the chain alive; a flow bug must not freeze the clock
+                _log.exception("sim_slot_failed", slot=self.chain.slot)
             next_at += period
             if loop.time() - next_at > 5 * period:  # far behind (debugger, overload): resync
                 next_at = loop.time() + period

@@ -173,6 +173,12 @@ class PubSub:
                 }
         except RpcFault as fault:
             return {"jsonrpc": "2.0", "error": fault.to_json(), "id": rid}
+        except Exception as exc:  # a simulator bug answers like a node's internal error
+            return {
+                "jsonrpc": "2.0",
+                "error": {"code": -32603, "message": f"Internal error: {type(exc).__name__}"},
+                "id": rid,
+            }
         return {"jsonrpc": "2.0", "result": result, "id": rid}
 
     def _id(self) -> int:

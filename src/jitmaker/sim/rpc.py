@@ -24,6 +24,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
+from jitmaker.logging import get_logger
 from jitmaker.sim.ledger import Account
 from jitmaker.sim.state import Chain, Commitment, TxStatus
 
@@ -38,6 +39,7 @@ __all__ = [
     "render_account",
 ]
 
+_log = get_logger("jitmaker.sim.rpc")
 API_VERSION = "2.1.21"
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
@@ -411,6 +413,13 @@ class Rpc:
             result = method(params)
         except RpcFault as fault:
             return {"jsonrpc": "2.0", "error": fault.to_json(), "id": rid}
+        except Exception as exc:  # a simulator bug must not look like a transport failure
+            _log.exception("rpc_internal_error", method=req["method"])
+            return {
+                "jsonrpc": "2.0",
+                "error": {"code": -32603, "message": f"Internal error: {type(exc).__name__}"},
+                "id": rid,
+            }
         return {"jsonrpc": "2.0", "result": result, "id": rid}
 
     def _ctx(self, value: Any, slot: int | None = None) -> dict[str, Any]:
