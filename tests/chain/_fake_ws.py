@@ -26,8 +26,10 @@ class FakePubsub:
     silent - accept the socket, never answer anything;
     reject - answer every subscribe with an error object."""
 
-    def __init__(self, modes: list[str] | None = None) -> None:
+    def __init__(self, modes: list[str] | None = None, refuse: int = 0) -> None:
         self.modes = modes or []
+        self.refuse = refuse  # answer this many upgrade requests with HTTP 429
+        self.refused = 0
         self.conns: list[Conn] = []
         self.server: Server | None = None
         self._sid = itertools.count(100)
@@ -40,8 +42,16 @@ class FakePubsub:
         return f"ws://127.0.0.1:{port}"
 
     async def start(self) -> FakePubsub:
-        self.server = await serve(self._handler, "127.0.0.1", 0, ping_interval=None)
+        self.server = await serve(
+            self._handler, "127.0.0.1", 0, ping_interval=None, process_request=self._gate
+        )
         return self
+
+    def _gate(self, conn: ServerConnection, request: Any) -> Any:
+        if self.refused < self.refuse:
+            self.refused += 1
+            return conn.respond(429, "Too Many Requests\n")
+        return None
 
     async def close(self) -> None:
         if self.server is not None:

@@ -361,12 +361,50 @@ async def test_unsubscribe_sends_server_id_and_stops_dispatch(server: FakePubsub
 async def test_rejected_subscription_is_counted_not_fatal(server: FakePubsub) -> None:
     server.modes = ["reject"]
     mgr, _ = _mgr(server.url)
-    await mgr.program_subscribe("not-a-pubkey", Recorder())
+    sub = await mgr.program_subscribe("not-a-pubkey", Recorder())
     mgr.start()
     try:
-        await until(lambda: mgr.counts[WsEvent.SUBSCRIBE_REJECTED] == 1)
+        assert await mgr.wait_ready(5.0)  # settled: refused subscriptions do not block
+        assert mgr.counts[WsEvent.SUBSCRIBE_REJECTED] == 1
+        assert sub.server_id is None and "Invalid pubkey" in (sub.rejected or "")
         assert mgr.connected
-        assert not await mgr.wait_ready(0.05)
+    finally:
+        await mgr.close()
+
+
+async def test_handshake_refused_with_429_backs_off_then_connects() -> None:
+    server = await FakePubsub(refuse=2).start()
+    mgr, sleeps = _mgr(server.url)
+    await mgr.slot_subscribe(Recorder())
+    mgr.start()
+    try:
+        assert await mgr.wait_ready(5.0)
+        assert server.refused == 2 and mgr.counts[WsEvent.CONNECT_FAILED] == 2
+        assert len(sleeps) == 2 and sleeps[0] <= 0.1 and sleeps[1] <= 0.2
+    finally:
+        await mgr.close()
+        await server.close()
+
+
+async def test_zstd_program_notifications_are_decompressed(server: FakePubsub) -> None:
+    import zstandard
+
+    from jitmaker.chain.rpc import Encoding
+
+    mgr, _ = _mgr(server.url)
+    got = Recorder()
+    await mgr.program_subscribe(DRIFT, got, encoding=Encoding.BASE64_ZSTD)
+    mgr.start()
+    try:
+        assert await mgr.wait_ready(5.0)
+        assert server.conns[0].requests[0]["params"][1]["encoding"] == "base64+zstd"
+        blob = bytes(range(200)) * 22
+        packed = base64.b64encode(zstandard.ZstdCompressor().compress(blob)).decode()
+        note = prog_note(server.sid("programSubscribe"), "Z", b"", 12)
+        note["params"]["result"]["value"]["account"]["data"] = [packed, "base64+zstd"]
+        await server.push(note)
+        await until(lambda: len(got.items) == 1)
+        assert got.items[0].data == blob
     finally:
         await mgr.close()
 

@@ -146,6 +146,12 @@ class Subscription:
     callbacks: list[Callback] = field(default_factory=list)
     state: FeedState = field(default_factory=FeedState)
     server_id: int | None = None
+    rejected: str | None = None  # the server's error text if it refused this subscription
+
+    @property
+    def settled(self) -> bool:
+        """Confirmed or refused on the current connection (refused ones retry on reconnect)."""
+        return self.server_id is not None or self.rejected is not None
 
     @property
     def target(self) -> str | None:
@@ -277,7 +283,8 @@ class SubscriptionManager:
         self._task = None
 
     async def wait_ready(self, timeout_s: float) -> bool:
-        """Wait until connected with every subscription confirmed; False on timeout."""
+        """Wait until connected with every subscription settled (confirmed, or refused: see
+        ``Subscription.rejected``); False on timeout."""
         try:
             async with asyncio.timeout(timeout_s):
                 await self._ready.wait()
@@ -430,6 +437,7 @@ class SubscriptionManager:
         self._by_server_id.clear()
         for sub in self._subs.values():
             sub.server_id = None
+            sub.rejected = None
         if self._max_slot is not None:
             self._last_slot_before = self._max_slot
 
@@ -490,11 +498,9 @@ class SubscriptionManager:
             return  # unsubscribed while the request was in flight
         result = item.get("result")
         if "error" in item or not isinstance(result, int) or isinstance(result, bool):
-            self._event(
-                WsEvent.SUBSCRIBE_REJECTED,
-                method=sub.kind.subscribe,
-                error=scrub(item.get("error")),
-            )
+            sub.rejected = scrub(item.get("error"))[:200]
+            self._event(WsEvent.SUBSCRIBE_REJECTED, method=sub.kind.subscribe, error=sub.rejected)
+            self._maybe_ready()
             return
         sub.server_id = result
         self._by_server_id[result] = sub
@@ -604,13 +610,13 @@ class SubscriptionManager:
     # ----------------------------------------------------------------- readiness and hooks
 
     def _clear_ready_if_pending(self) -> None:
-        if any(s.server_id is None for s in self._subs.values()):
+        if not all(s.settled for s in self._subs.values()):
             self._ready.clear()
         else:
             self._maybe_ready()
 
     def _maybe_ready(self) -> None:
-        if self._ws is None or any(s.server_id is None for s in self._subs.values()):
+        if self._ws is None or not all(s.settled for s in self._subs.values()):
             return
         self._ready.set()
         if self._reconnect_due:
