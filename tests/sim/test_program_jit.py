@@ -14,6 +14,7 @@ from jitmaker.accounts.enums import OrderStatus, OrderType, PostOnlyParam
 from jitmaker.sim.ledger import Account
 from jitmaker.sim.program import DRIFT, JIT_PROXY, OrderParams, execute_transaction
 from tests.sim.program_world import (
+    STATE_KEY,
     Pos,
     cu_limit_ix,
     cu_price_ix,
@@ -476,3 +477,47 @@ def test_amm_jit_split_when_enabled():
     ]
     w.commit(on)
     assert read_market(w).base_asset_amount_with_amm == -2_000_000_000 + 1_050_000_000
+
+
+def test_price_bands_also_check_the_5min_twap():
+    # fill 150.25 vs 5-min TWAP 100.0: 50.25% >= max(state 10%, 50%) → PriceBandsBreached
+    w = make_world(
+        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=100_000_000
+    )
+    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
+    taker = w.add_trader("taker", 2, next_order_id=17)
+    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert result.err == {"InstructionError": [2, {"Custom": 6023}]}
+    assert any("Oracle TWAP Price Bands" in line for line in result.logs)
+
+
+def test_read_only_perp_market_is_market_wrong_mutability():
+    w, maker, taker = _world_17()
+    p = OrderParams(
+        OrderType.LIMIT,
+        1,
+        SHORT,
+        1_000_000_000,
+        price=150_250_000,
+        post_only=PostOnlyParam.NONE,
+        bit_flags=1,
+    )
+    ix = place_and_make_ix(w, maker, taker, p, 17)
+    metas = list(ix.accounts)
+    metas[-1] = type(metas[-1])(metas[-1].pubkey, False, False)
+    result = _run(w, maker, [Instruction(ix.program_id, ix.data, metas)])
+    # load_maps runs before the IOC/post-only check
+    assert result.err == {"InstructionError": [2, {"Custom": 6081}]}
+
+
+def test_exchange_fill_paused():
+    w, maker, taker = _world_17()
+    state = bytearray(w.data(STATE_KEY))
+    state[974] = 8  # FillPaused
+    w.ledger.put(STATE_KEY, Account(10**9, bytes(state), DRIFT), 0)
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert result.err == {"InstructionError": [2, {"Custom": 6024}]}
+    assert FAILED_DRIFT + "0x1788" in result.logs

@@ -59,7 +59,7 @@ from jitmaker.sim.program.layout import (
     UserStatsView,
     UserView,
 )
-from jitmaker.sim.program.oracle import mm_or_exchange_price, read_oracle
+from jitmaker.sim.program.oracle import OraclePrice, mm_or_exchange_price, read_oracle
 from jitmaker.sim.program.state import AccountMaps, Work
 from jitmaker.sim.program.types import ExecContext, FillRecord, OrderParams
 
@@ -67,7 +67,6 @@ __all__ = ["DriftEngine", "Maker"]
 
 LONG, SHORT = PositionDirection.LONG, PositionDirection.SHORT
 _OPEN = OrderStatus.OPEN
-_FILL_PAUSED_BIT = 8  # State.exchange_status
 _MARKET_FILL_PAUSED = 4  # PerpMarket.paused_operations Fill
 _MARKET_AMM_FILL_PAUSED = 2
 _VOLUME_TIERS = (2_000_000, 10_000_000, 20_000_000, 80_000_000, 200_000_000)
@@ -109,13 +108,20 @@ class DriftEngine:
         self.logs.append(f"Program log: {text}")
 
     # ------------------------------------------------------------------ oracle
-    def oracle_price(self, market: PerpMarketView, maps: AccountMaps | None) -> int:
+    def _exchange_oracle(self, market: PerpMarketView, maps: AccountMaps | None) -> OraclePrice:
         key = market.oracle
         data = None
         if maps is None or key in maps.oracles:
             data = self.work.data(key)
-        exchange = read_oracle(market.oracle_source, None if data is None else bytes(data))
-        return mm_or_exchange_price(market, exchange)
+        return read_oracle(market.oracle_source, None if data is None else bytes(data))
+
+    def exchange_oracle_price(self, market: PerpMarketView, maps: AccountMaps | None) -> int:
+        """The market's oracle account price (what placement validates against)."""
+        return self._exchange_oracle(market, maps).price
+
+    def oracle_price(self, market: PerpMarketView, maps: AccountMaps | None) -> int:
+        """MM-oracle-or-exchange price (fills, jit-proxy, margin)."""
+        return mm_or_exchange_price(market, self._exchange_oracle(market, maps))
 
     def limit_price_of(
         self, order: Order, market: PerpMarketView, oracle: int, fallback: int | None = None
@@ -185,12 +191,8 @@ class DriftEngine:
                 base = standardize_base_asset_amount(params.base_asset_amount, step)
         except AuctionMathError as exc:
             raise _math(exc) from None
-        existing_dir = (
-            (LONG if pos.base_asset_amount > 0 else SHORT)
-            if pos.base_asset_amount != 0
-            else params.direction
-        )
-        oracle = self.oracle_price(market, maps)
+        existing_dir = LONG if pos.base_asset_amount >= 0 else SHORT
+        oracle = self.exchange_oracle_price(market, maps)  # placement reads the exchange oracle
         start, end, duration = self._auction_params(state, params, oracle, tick)
         max_ts = params.max_ts
         if max_ts is None:
@@ -225,7 +227,7 @@ class DriftEngine:
             existing_position_direction=existing_dir,
             base_asset_amount=base,
             direction=params.direction,
-            reduce_only=params.reduce_only,
+            reduce_only=params.reduce_only or market.status == 6,  # market ReduceOnly
             trigger_price=trigger,
             trigger_condition=params.trigger_condition,
             post_only=params.post_only != PostOnlyParam.NONE,
@@ -246,20 +248,37 @@ class DriftEngine:
                 self.log("Post-only order would cross; not placing (TryPostOnly)")
                 return None
             raise
-        worst_before = self._worst_case_base(pos)
+        b, bids, asks = pos.base_asset_amount, pos.open_bids, pos.open_asks
+        if params.direction == LONG:  # is_new_order_risk_increasing
+            risk_increasing = b >= 0 or b + bids + base > 0
+        else:
+            risk_increasing = b <= 0 or b + asks - base < 0
         user.set_order(slot_index, order)
         order_id = user.next_order_id
         user.next_order_id = 1 if order_id == 0xFFFFFFFF else order_id + 1
         user.bump_counters(1, 1 if duration != 0 else 0)
         pos.set(open_orders=pos.open_orders + 1)
-        if params.direction == LONG:
-            pos.set(open_bids=pos.open_bids + base)
-        else:
-            pos.set(open_asks=pos.open_asks - base)
+        is_trigger = params.order_type in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT)
+        if not is_trigger and params.direction == LONG:
+            pos.set(open_bids=bids + base)
+        elif not is_trigger:
+            pos.set(open_asks=asks - base)
         user.store_perp(pos)
         user.set_last_active_slot(slot)
-        if self._worst_case_base(pos) > worst_before:
+        if risk_increasing:
             self.check_margin(user, maps, "place")
+        max_oi = market.max_open_interest
+        if max_oi and risk_increasing:
+            if params.direction == LONG:
+                oi = abs(market.base_asset_amount_long + base)
+            else:
+                oi = abs(market.base_asset_amount_short - base)
+            if oi > max_oi:
+                raise drift_error(
+                    "MaxOpenInterest",
+                    f"Order Base Amount={base} could breach Max Open Interest for Perp "
+                    f"Market={params.market_index}",
+                )
         return order_id
 
     def _auction_params(
@@ -496,11 +515,9 @@ class DriftEngine:
         if order[I_MARKET_TYPE] != MarketType.PERP:
             raise drift_error("InvalidOrderMarketType")
         market = maps.perp_market(self.work, order[I_MARKET_INDEX])
-        if (
-            market.status in (0, 4, 7, 8)
-            or market.paused_operations & _MARKET_FILL_PAUSED
-            or state.exchange_status & _FILL_PAUSED_BIT
-        ):
+        if market.status not in (1, 6):  # Active | ReduceOnly
+            raise drift_error("MarketFillOrderPaused", "Market not active")
+        if market.paused_operations & _MARKET_FILL_PAUSED:
             raise drift_error("MarketFillOrderPaused", "Market fills paused")
         if order[I_ORDER_TYPE] in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT) and (
             order[I_TRIGGER_CONDITION]
@@ -566,7 +583,7 @@ class DriftEngine:
             total_quote += q
         if total_base:
             fill_price = total_quote * BASE_PRECISION // total_base
-            self._check_price_bands(state, market, taker_dir, fill_price, oracle)
+            self._check_price_bands(state, market, fill_price, oracle)
             market.set_last_fill_price(fill_price)
             self.check_margin(taker, maps, "fill")
             for maker in makers:
@@ -885,37 +902,37 @@ class DriftEngine:
         return fee_num, fee_den, reb_num, reb_den
 
     def _check_price_bands(
-        self, state: StateView, market: PerpMarketView, direction: int, price: int, oracle: int
+        self, state: StateView, market: PerpMarketView, price: int, oracle: int
     ) -> None:
-        """``validate_fill_price_within_price_bands`` (§5.2 step 9)."""
+        """``validate_fill_price_within_price_bands`` as ``fill_perp_order`` calls it
+        (no direction: both bands are symmetric; prediction markets only cap at $1)."""
+        if market.is_prediction:
+            if price > 1_000_000:
+                raise drift_error(
+                    "PriceBandsBreached",
+                    f"Fill Price Breaches Prediction Market Price Bands: (fill: {price} >= "
+                    f"oracle: 1000000)",
+                )
+            return
         ratio = market.margin_ratio_initial
-        if oracle > 0:
-            if direction == LONG and price > oracle:
-                pct = (price - oracle) * MARGIN_PRECISION // oracle
-            elif direction == SHORT and price < oracle:
-                pct = (oracle - price) * MARGIN_PRECISION // oracle
-            else:
-                pct = 0
-            if pct >= ratio:
-                raise drift_error(
-                    "PriceBandsBreached",
-                    f"Fill Price Breaches Oracle Price Bands: fill price {price} oracle "
-                    f"{oracle} percent diff {pct} max {ratio}",
-                )
         twap = market.last_oracle_price_twap_5min
-        if twap > 0 and not market.is_prediction:
-            limit = max(state.oracle_twap_5min_percent_divergence, PERCENTAGE_PRECISION // 2)
-            if direction == LONG and price > twap:
-                pct = (price - twap) * PERCENTAGE_PRECISION // twap
-            elif direction == SHORT and price < twap:
-                pct = (twap - price) * PERCENTAGE_PRECISION // twap
-            else:
-                pct = 0
-            if pct >= limit:
-                raise drift_error(
-                    "PriceBandsBreached",
-                    f"Fill Price Breaches Oracle TWAP Price Bands: fill price {price} twap {twap}",
-                )
+        max_twap_diff = max(state.oracle_twap_5min_percent_divergence, PERCENTAGE_PRECISION // 2)
+        if oracle <= 0 or twap <= 0:
+            raise drift_error("MathError", "price bands need positive oracle and twap")
+        pct = abs(price - oracle) * MARGIN_PRECISION // oracle
+        if pct >= ratio:
+            raise drift_error(
+                "PriceBandsBreached",
+                f"Fill Price Breaches Oracle Price Bands: max_oracle_diff {ratio} % , pct diff "
+                f"{pct} % (fill: {price} , oracle: {oracle})",
+            )
+        pct_twap = abs(price - twap) * PERCENTAGE_PRECISION // twap
+        if pct_twap >= max_twap_diff:
+            raise drift_error(
+                "PriceBandsBreached",
+                f"Fill Price Breaches Oracle TWAP Price Bands: max_oracle_twap_diff "
+                f"{max_twap_diff} % , pct diff {pct} % (fill: {price} , twap: {twap})",
+            )
 
     # ------------------------------------------------------------------ margin
     def _worst_case_base(self, pos: PerpPos) -> int:

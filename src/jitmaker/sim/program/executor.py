@@ -349,6 +349,8 @@ def place_taker_order(
     """Drift ``place_perp_order`` for ``user_key`` (no transaction; counters maintained)."""
 
     def run(engine: DriftEngine, work: Work, state: StateView, maps: AccountMaps):
+        if state.exchange_status == 0xFF:
+            raise drift_error("ExchangePaused")
         if params.immediate_or_cancel:
             raise drift_error("InvalidOrderIOC", "must use place and take for IOC orders")
         return engine.place_perp_order(state, work.user(user_key), params, maps)
@@ -431,6 +433,8 @@ def fill_from_resting_and_amm(
     program = ctx.drift_program_id
 
     def run(engine: DriftEngine, work: Work, state: StateView, maps: AccountMaps):
+        if state.exchange_status & 8:  # fill_not_paused
+            raise drift_error("ExchangePaused")
         taker = work.user(taker_user_key)
         index = taker.find_open_order(order_id)
         if index is None:

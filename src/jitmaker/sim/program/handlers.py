@@ -145,26 +145,29 @@ def place_and_make(
         _load(env, acc, name, disc, env.drift_id)
     if not auth.signer:
         raise AccountError(3010, "authority")
-    for acc, name in (
-        (user_acc, "user"),
-        (stats_acc, "user_stats"),
-        (taker_acc, "taker"),
-        (tstats_acc, "taker_stats"),
-    ):
-        if not acc.writable:
-            raise AccountError(2000, name)
     state = StateView(state_acc.key, work.buf(state_acc.key))
     user = work.user(user_acc.key)
     user_stats = work.stats(stats_acc.key)
     taker = work.user(taker_acc.key)
     taker_stats = work.stats(tstats_acc.key)
+    # Anchor constraints field by field: mut, then the raw constraint
+    if not user_acc.writable:
+        raise AccountError(2000, "user")
     _check_user_signer(user, auth)
+    if not stats_acc.writable:
+        raise AccountError(2000, "user_stats")
     if user_stats.authority != user.authority:
         raise AccountError(2003, "user_stats")
+    if not taker_acc.writable:
+        raise AccountError(2000, "taker")
+    if not tstats_acc.writable:
+        raise AccountError(2000, "taker_stats")
     if taker_stats.authority != taker.authority:
         raise AccountError(2003, "taker_stats")
-    if state.exchange_status & 8:
+    if state.exchange_status & 8:  # access_control(fill_not_paused)
         raise drift_error("ExchangePaused")
+    remaining = [(a.key, a.writable) for a in accounts[6:]]
+    maps = load_maps(work, remaining, env.drift_id, frozenset({params.market_index}))
     if not (
         params.bit_flags & IOC_FLAG
         and params.post_only != PostOnlyParam.NONE
@@ -173,8 +176,6 @@ def place_and_make(
         raise drift_error(
             "InvalidOrderIOCPostOnly", "place_and_make must use IOC post only limit order"
         )
-    remaining = [(a.key, a.writable) for a in accounts[6:]]
-    maps = load_maps(work, remaining, env.drift_id)
     if spot or params.market_type == MarketType.SPOT:
         raise drift_error("InvalidOrderMarketType", "spot place_and_make is not simulated")
     order_id = engine.place_perp_order(state, user, params, maps)
@@ -213,6 +214,8 @@ def place_perp(env: Env, accounts: list[IxAccount], params: OrderParams) -> int 
     user = work.user(user_acc.key)
     _check_user_signer(user, auth)
     state = StateView(state_acc.key, work.buf(state_acc.key))
+    if state.exchange_status == 0xFF:  # access_control(exchange_not_paused)
+        raise drift_error("ExchangePaused")
     if params.immediate_or_cancel:
         raise drift_error("InvalidOrderIOC", "must use place and take for IOC orders")
     maps = load_maps(work, [(a.key, a.writable) for a in accounts[3:]], env.drift_id)
@@ -233,6 +236,8 @@ def cancel(env: Env, accounts: list[IxAccount], order_id: int | None) -> None:
         raise AccountError(2000, "user")
     user = work.user(user_acc.key)
     _check_user_signer(user, auth)
+    if work.data(state_acc.key)[974] == 0xFF:  # access_control(exchange_not_paused)
+        raise drift_error("ExchangePaused")
     target = order_id if order_id is not None else user.next_order_id - 1
     index = user.find_open_order(target)
     if index is None:
@@ -322,7 +327,7 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     amm_bid, amm_ask = market.amm_bid(), market.amm_ask()
     if taker_price is None:
         taker_price = amm_ask if taker_dir == 0 else amm_bid
-        engine.log(f"taker order didnt have price. deriving fallback {taker_price}")
+        engine.log("taker order didnt have price. deriving fallback")
     if maker_dir == PositionDirection.LONG:
         if taker_price > worst:
             raise jit_error("BidNotCrossed", f"taker price {taker_price} > worst bid {worst}")
@@ -364,7 +369,9 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     t_order_after = taker.order(t_index)
     after = t_order_after.unfilled if t_order_after[I_STATUS] == OrderStatus.OPEN else 0
     if after == size_basis:
-        engine.log(f"taker price = {taker_price}")
-        engine.log(f"maker price = {maker_price}")
-        engine.log(f"amm bid = {amm_bid} ask = {amm_ask}")
+        engine.log(
+            f"taker price = {taker_price} maker price = {maker_price} oracle price = {oracle}"
+        )
+        engine.log(f"jit params {params}")
+        engine.log(f"vamm bid price = {amm_bid} vamm ask price = {amm_ask}")
         raise jit_error("NoFill")

@@ -336,6 +336,10 @@ class PerpMarketView(_View):
     def base_asset_amount_with_amm(self) -> int:
         return _get_i128(self.buf, 336)
 
+    @property
+    def max_open_interest(self) -> int:
+        return _get_u128(self.buf, 368)
+
     def add_base_long(self, delta: int) -> None:
         _set_i128(self.buf, 304, self.base_asset_amount_long + delta)
 

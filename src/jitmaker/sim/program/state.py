@@ -95,9 +95,15 @@ class AccountMaps:
         return work.market(entry[0])
 
 
-def load_maps(work: Work, remaining: list[tuple[Pubkey, bool]], program: Pubkey) -> AccountMaps:
+def load_maps(
+    work: Work,
+    remaining: list[tuple[Pubkey, bool]],
+    program: Pubkey,
+    writable_perp: frozenset[int] = frozenset(),
+) -> AccountMaps:
     """Classify remaining accounts by discriminator (Drift consumes them group by group:
     oracles, spot markets, perp markets, then User/UserStats pairs; order is not enforced here).
+    A perp market in ``writable_perp`` passed read-only fails like Drift's ``load_maps``.
     """
     maps = AccountMaps()
     for key, writable in remaining:
@@ -107,7 +113,14 @@ def load_maps(work: Work, remaining: list[tuple[Pubkey, bool]], program: Pubkey)
         data = work.data(key)
         disc = bytes(data[:8])
         if account.owner == program and disc == PERP_MARKET_DISC and len(data) >= 1162:
-            maps.perp[int.from_bytes(data[1160:1162], "little")] = (key, writable)
+            index = int.from_bytes(data[1160:1162], "little")
+            if index in maps.perp:
+                raise drift_error(
+                    "InvalidMarketAccount", f"Can not include same market index twice {index}"
+                )
+            if index in writable_perp and not writable:
+                raise drift_error("MarketWrongMutability", f"Market {index} is not writable")
+            maps.perp[index] = (key, writable)
         elif account.owner == program and disc == SPOT_MARKET_DISC and len(data) >= 686:
             maps.spot[int.from_bytes(data[684:686], "little")] = (key, writable)
         elif account.owner == program and disc == USER_DISC:
