@@ -19,11 +19,11 @@ from __future__ import annotations
 import struct
 import sys
 from enum import IntEnum
-from operator import itemgetter
 from typing import Any
 
 from solders.pubkey import Pubkey
 
+from jitmaker.accounts._getter import field_getter
 from jitmaker.accounts.order import ORDER_STRUCT, Order
 from jitmaker.errors import DecodeError, EncodeError
 
@@ -211,9 +211,9 @@ def record(
             ns[fname] = _enum_getter(index, kind)
         elif kind == "pubkey":
             ns[fname] = _pubkey_getter(index)
-            ns[f"{fname}_bytes"] = property(itemgetter(index))
+            ns[f"{fname}_bytes"] = field_getter(index, f"{fname}_bytes")
         else:
-            ns[fname] = property(itemgetter(index))
+            ns[fname] = field_getter(index, fname)
     bases = (mixin, Record) if mixin is not None else (Record,)
     cls = type(name, bases, ns)
     cls.SIZE = struct.calcsize("<" + _format(cls))

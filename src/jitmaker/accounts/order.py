@@ -11,9 +11,9 @@ constants to skip the property call.
 from __future__ import annotations
 
 import struct
-from operator import itemgetter
 from typing import Any
 
+from jitmaker.accounts._getter import field_getter
 from jitmaker.accounts.enums import (
     MarketType,
     OrderStatus,
@@ -190,7 +190,7 @@ for _i, _name in enumerate(ORDER_FIELDS):
     if _name in _ENUM_FIELDS:
         setattr(Order, _name, _enum_property(_i, _ENUM_FIELDS[_name]))
     else:
-        setattr(Order, _name, property(itemgetter(_i)))
+        setattr(Order, _name, field_getter(_i, _name))
 del _i, _name
 
 EMPTY_ORDER = Order.new()

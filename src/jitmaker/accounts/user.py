@@ -238,6 +238,15 @@ _spot_iter = SPOT_POSITION_STRUCT.iter_unpack
 _perp_iter = PERP_POSITION_STRUCT.iter_unpack
 _order_iter = ORDER_STRUCT.iter_unpack
 _head_unpack = _HEAD.unpack_from
+_from_bytes = int.from_bytes
+_ZERO_ORDER_TAILS = tuple(bytes(ORDER_SIZE * (MAX_ORDERS - n)) for n in range(MAX_ORDERS + 1))
+_EMPTY_ORDERS = tuple((EMPTY_ORDER,) * (MAX_ORDERS - n) for n in range(MAX_ORDERS + 1))
+_EMPTY_PERPS = tuple(
+    (_EMPTY_PERP,) * (MAX_PERP_POSITIONS - n) for n in range(MAX_PERP_POSITIONS + 1)
+)
+_EMPTY_SPOTS = tuple(
+    (_EMPTY_SPOT,) * (MAX_SPOT_POSITIONS - n) for n in range(MAX_SPOT_POSITIONS + 1)
+)
 _tail_unpack = _TAIL.unpack_from
 
 
@@ -248,29 +257,49 @@ def decode_user(data: bytes) -> Any:
     """
     if type(data) is not bytes:
         data = bytes(data)
-    if (
-        len(data) != USER_SIZE
-        or data[:8] != USER_DISCRIMINATOR
-        or data[_C0[0] : _C0[2] : _C0[1]].translate(None, _C0[3])
-        or data[_C1[0] : _C1[2] : _C1[1]].translate(None, _C1[3])
-        or data[_C2[0] : _C2[2] : _C2[1]].translate(None, _C2[3])
-        or data[_C3[0] : _C3[2] : _C3[1]].translate(None, _C3[3])
-        or data[_C4[0] : _C4[2] : _C4[1]].translate(None, _C4[3])
-        or data[_C5[0] : _C5[2] : _C5[1]].translate(None, _C5[3])
-        or data[_C6[0] : _C6[2] : _C6[1]].translate(None, _C6[3])
-        or data[4355] > 2
-    ):
+    if len(data) != USER_SIZE or data[:8] != USER_DISCRIMINATOR or data[4355] > 2:
         _check_user(data)
-    return _new(
-        User,
-        (
-            *_head_unpack(data, 8),
-            tuple(map(SpotPosition, _spot_iter(data[_SPOTS_AT:_PERPS_AT]))),
-            tuple(map(PerpPosition, _perp_iter(data[_PERPS_AT:_ORDERS_AT]))),
-            tuple(map(Order, _order_iter(data[_ORDERS_AT:_TAIL_AT]))),
-            *_tail_unpack(data, _TAIL_AT),
-        ),
-    )
+    # Never-used slots are all zero and, in practice, trailing: decode (and validate) only the
+    # slots up to the last non-zero one and share the empty record for the rest.
+    # (``bytes.rstrip(b"\0")`` is slow on long runs; a little-endian int's bit length finds the
+    # last non-zero byte in C.)
+    n = (_from_bytes(data[_SPOTS_AT:_PERPS_AT], "little").bit_length() + 319) // 320
+    if n:
+        if data[_C6[0] : _SPOTS_AT + 40 * n : 40].translate(None, _C6[3]):
+            _check_user(data)
+        spots = (
+            *map(SpotPosition, _spot_iter(data[_SPOTS_AT : _SPOTS_AT + 40 * n])),
+            *_EMPTY_SPOTS[n],
+        )
+    else:
+        spots = _EMPTY_SPOTS[0]
+    n = (_from_bytes(data[_PERPS_AT:_ORDERS_AT], "little").bit_length() + 767) // 768
+    if n:
+        perps = (
+            *map(PerpPosition, _perp_iter(data[_PERPS_AT : _PERPS_AT + 96 * n])),
+            *_EMPTY_PERPS[n],
+        )
+    else:
+        perps = _EMPTY_PERPS[0]
+    # orders: up to the last slot with a non-zero status, if every slot after it is all zero
+    n = len(data[_C0[0] : _TAIL_AT : ORDER_SIZE].rstrip(b"\0"))
+    if n < MAX_ORDERS and not data.startswith(_ZERO_ORDER_TAILS[n], _ORDERS_AT + ORDER_SIZE * n):
+        n = MAX_ORDERS
+    if n:
+        end = _ORDERS_AT + ORDER_SIZE * n
+        if (
+            data[_C0[0] : end : ORDER_SIZE].translate(None, _C0[3])
+            or data[_C1[0] : end : ORDER_SIZE].translate(None, _C1[3])
+            or data[_C2[0] : end : ORDER_SIZE].translate(None, _C2[3])
+            or data[_C3[0] : end : ORDER_SIZE].translate(None, _C3[3])
+            or data[_C4[0] : end : ORDER_SIZE].translate(None, _C4[3])
+            or data[_C5[0] : end : ORDER_SIZE].translate(None, _C5[3])
+        ):
+            _check_user(data)
+        orders = (*map(Order, _order_iter(data[_ORDERS_AT:end])), *_EMPTY_ORDERS[n])
+    else:
+        orders = _EMPTY_ORDERS[0]
+    return _new(User, (*_head_unpack(data, 8), spots, perps, orders, *_tail_unpack(data, _TAIL_AT)))
 
 
 _pack = _USER_STRUCT.pack

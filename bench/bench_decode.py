@@ -1,0 +1,407 @@
+"""Decoding Drift User accounts: jitmaker.accounts against driftpy 0.8.89, same bytes, same run.
+
+Every timed operation decodes AND reads the main fields of each open order (status, order_type,
+direction, price, base_asset_amount, base_asset_amount_filled, slot, auction_start_price,
+auction_end_price, auction_duration, oracle_price_offset, market_index, order_id), so lazy
+decoding could not hide work. Ours reads through the named properties (enum fields return
+IntEnum members); one extra row reads through the ``I_*`` index constants.
+
+Baselines:
+* ``driftpy.decode.user.decode_user`` (hand-written; returns only open orders),
+* anchorpy ``AccountsCoder`` built from driftpy's bundled IDL (what driftpy subscribers use
+  by default),
+* getProgramAccounts: ``json.loads`` + ``base64.b64decode`` + driftpy ``decode_user`` per
+  account, kept in a dict (what ``UserMap.sync`` does), GC on as in a running bot.
+
+Data is generated in-process with our encoder and cross-checked against both decoders before
+timing; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+import random
+import time
+from pathlib import Path
+
+import driftpy
+from anchorpy import Idl
+from anchorpy.coder.accounts import AccountsCoder
+from driftpy.decode.user import decode_user as driftpy_decode_user
+
+from bench.util import per_op, row
+from jitmaker.accounts import (
+    MarketType,
+    Order,
+    OrderStatus,
+    OrderType,
+    PerpPosition,
+    PositionDirection,
+    SpotPosition,
+    User,
+    decode_user,
+    decode_users_from_gpa,
+    encode_user,
+)
+from jitmaker.accounts.order import (
+    I_AUCTION_DURATION,
+    I_AUCTION_END,
+    I_AUCTION_START,
+    I_BASE,
+    I_BASE_FILLED,
+    I_DIRECTION,
+    I_MARKET_INDEX,
+    I_ORACLE_OFFSET,
+    I_ORDER_ID,
+    I_ORDER_TYPE,
+    I_PRICE,
+    I_SLOT,
+    I_STATUS,
+)
+
+OPEN = OrderStatus.OPEN
+
+# ---------------------------------------------------------------- data
+
+
+def _order(rng: random.Random, order_id: int, slot: int) -> Order:
+    """A realistic open perp order (mix as in baseline.md §2)."""
+    oracle = 100_000_000 + rng.randint(-5, 5) * 1_234_567
+    market = rng.randrange(10)
+    direction = rng.choice((PositionDirection.LONG, PositionDirection.SHORT))
+    sign = 1 if direction == PositionDirection.LONG else -1
+    base = rng.randint(1, 1000) * 10_000_000
+    kind = rng.random()
+    fields = {
+        "status": OrderStatus.OPEN,
+        "market_type": MarketType.PERP,
+        "market_index": market,
+        "direction": direction,
+        "base_asset_amount": base,
+        "base_asset_amount_filled": rng.choice((0, 0, base // 2)),
+        "order_id": order_id,
+        "slot": slot - rng.randint(0, 30),
+        "max_ts": 1_763_000_000 + rng.randint(0, 600),
+        "posted_slot_tail": slot & 0xFF,
+    }
+    if kind < 0.45:  # resting post-only limit
+        offset = rng.randint(5, 300) * 10_000
+        fields.update(
+            order_type=OrderType.LIMIT, post_only=True, price=oracle - sign * offset, max_ts=0
+        )
+    elif kind < 0.70:  # oracle-pegged floating limit
+        fields.update(
+            order_type=OrderType.LIMIT, post_only=True, oracle_price_offset=-sign * 50_000
+        )
+    elif kind < 0.82:  # market order in auction
+        fields.update(
+            order_type=OrderType.MARKET,
+            auction_duration=rng.randint(10, 60),
+            auction_start_price=oracle,
+            auction_end_price=oracle + sign * 1_000_000,
+        )
+    elif kind < 0.94:  # oracle order in auction (offsets)
+        fields.update(
+            order_type=OrderType.ORACLE,
+            auction_duration=rng.randint(10, 60),
+            auction_start_price=-sign * 20_000,
+            auction_end_price=sign * 900_000,
+            oracle_price_offset=sign * 1_000_000,
+        )
+    else:  # limit order in auction
+        fields.update(
+            order_type=OrderType.LIMIT,
+            price=oracle + sign * 1_500_000,
+            auction_duration=20,
+            auction_start_price=oracle,
+            auction_end_price=oracle + sign * 1_000_000,
+        )
+    return Order.new(**fields)
+
+
+def make_user(rng: random.Random, n_orders: int) -> bytes:
+    slot = 330_000_000 + rng.randint(0, 1000)
+    orders = [_order(rng, 100 + i, slot) for i in range(n_orders)]
+    markets = sorted({o.market_index for o in orders})[:8]
+    perps = [
+        PerpPosition.new(
+            market_index=m,
+            base_asset_amount=rng.randint(-50, 50) * 100_000_000,
+            quote_asset_amount=rng.randint(-(10**9), 10**9),
+            open_orders=sum(1 for o in orders if o.market_index == m),
+        )
+        for m in markets
+    ]
+    spots = [SpotPosition.new(market_index=0, scaled_balance=rng.randint(10**9, 10**14))]
+    user = User.new(
+        authority=rng.randbytes(32),
+        sub_account_id=rng.randrange(3),
+        orders=orders,
+        perp_positions=perps,
+        spot_positions=spots,
+        last_active_slot=slot,
+        total_deposits=rng.randint(10**6, 10**12),
+    )
+    return encode_user(user)
+
+
+def _anchor_coder() -> AccountsCoder:
+    idl = Path(driftpy.__file__).parent / "idl" / "drift.json"
+    return AccountsCoder(Idl.from_json(idl.read_text()))
+
+
+_MAIN = (
+    "status",
+    "order_type",
+    "direction",
+    "price",
+    "base_asset_amount",
+    "base_asset_amount_filled",
+    "slot",
+    "auction_start_price",
+    "auction_end_price",
+    "auction_duration",
+    "oracle_price_offset",
+    "market_index",
+    "order_id",
+)
+
+
+def _cross_check(data: bytes, coder: AccountsCoder) -> None:
+    ours = [o for o in decode_user(data).orders if o.status is OPEN]
+    theirs = driftpy_decode_user(data).orders
+    anchor = [o for o in coder.decode(data).orders if type(o.status).__name__ == "Open"]
+    assert len(ours) == len(theirs) == len(anchor), "order counts differ"
+    for a, b, c in zip(ours, theirs, anchor, strict=True):
+        for name in _MAIN:
+            mine = getattr(a, name)
+            if name in ("status", "order_type", "direction"):
+                assert type(getattr(b, name)).__name__.upper() == mine.name.replace("_", "")
+                assert getattr(c, name).index == mine
+            else:
+                assert mine == getattr(b, name) == getattr(c, name), name
+
+
+# ---------------------------------------------------------------- readers
+
+
+def read_ours(user) -> int:
+    n = 0
+    for o in user.orders:
+        if o.status is not OPEN:
+            continue
+        _ = (
+            o.order_type,
+            o.direction,
+            o.price,
+            o.base_asset_amount,
+            o.base_asset_amount_filled,
+            o.slot,
+            o.auction_start_price,
+            o.auction_end_price,
+            o.auction_duration,
+            o.oracle_price_offset,
+            o.market_index,
+            o.order_id,
+        )
+        n += 1
+    return n
+
+
+def read_ours_indexed(user) -> int:
+    n = 0
+    for o in user[5]:
+        if o[I_STATUS] != 1:
+            continue
+        _ = (
+            o[I_ORDER_TYPE],
+            o[I_DIRECTION],
+            o[I_PRICE],
+            o[I_BASE],
+            o[I_BASE_FILLED],
+            o[I_SLOT],
+            o[I_AUCTION_START],
+            o[I_AUCTION_END],
+            o[I_AUCTION_DURATION],
+            o[I_ORACLE_OFFSET],
+            o[I_MARKET_INDEX],
+            o[I_ORDER_ID],
+        )
+        n += 1
+    return n
+
+
+def read_driftpy(user) -> int:
+    n = 0
+    for o in user.orders:  # driftpy keeps only open orders, but we read status like ours
+        _ = (
+            o.status,
+            o.order_type,
+            o.direction,
+            o.price,
+            o.base_asset_amount,
+            o.base_asset_amount_filled,
+            o.slot,
+            o.auction_start_price,
+            o.auction_end_price,
+            o.auction_duration,
+            o.oracle_price_offset,
+            o.market_index,
+            o.order_id,
+        )
+        n += 1
+    return n
+
+
+def read_anchor(user) -> int:
+    n = 0
+    for o in user.orders:
+        if type(o.status).__name__ != "Open":
+            continue
+        _ = (
+            o.order_type,
+            o.direction,
+            o.price,
+            o.base_asset_amount,
+            o.base_asset_amount_filled,
+            o.slot,
+            o.auction_start_price,
+            o.auction_end_price,
+            o.auction_duration,
+            o.oracle_price_offset,
+            o.market_index,
+            o.order_id,
+        )
+        n += 1
+    return n
+
+
+# ---------------------------------------------------------------- gPA
+
+
+def gpa_reply(accounts: list[bytes], rng: random.Random) -> bytes:
+    items = [
+        {
+            "account": {
+                "data": [base64.b64encode(data).decode(), "base64"],
+                "executable": False,
+                "lamports": 31_347_840,
+                "owner": "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH",
+                "rentEpoch": 18_446_744_073_709_551_615,
+                "space": len(data),
+            },
+            "pubkey": base64.b32encode(rng.randbytes(25)).decode()[:44],
+        }
+        for data in accounts
+    ]
+    return json.dumps({"jsonrpc": "2.0", "result": items, "id": 1}).encode()
+
+
+def driftpy_gpa(reply: bytes) -> dict:
+    out = {}
+    for item in json.loads(reply)["result"]:
+        out[item["pubkey"]] = driftpy_decode_user(base64.b64decode(item["account"]["data"][0]))
+    return out
+
+
+def _timed_once(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return sorted(samples)[len(samples) // 2]
+
+
+# ---------------------------------------------------------------- run
+
+
+def run(quick: bool = False) -> list[dict]:
+    rng = random.Random(20261122)
+    coder = _anchor_coder()
+    rows: list[dict] = []
+    reps = 3 if quick else 7
+    for n_orders, number in ((32, 2000), (1, 10000), (0, 10000)):
+        pool = [make_user(rng, n_orders) for _ in range(50)]
+        for data in pool[:10]:
+            _cross_check(data, coder)
+        data = pool[0]
+        if quick:
+            number //= 4
+
+        ours = per_op(lambda d=data: read_ours(decode_user(d)), number, reps)
+        ours_idx = per_op(lambda d=data: read_ours_indexed(decode_user(d)), number, reps)
+        theirs = per_op(lambda d=data: read_driftpy(driftpy_decode_user(d)), number // 8, reps)
+        anchor = per_op(lambda d=data: read_anchor(coder.decode(d)), 10 if quick else 40, reps)
+        label = f"decode_user + read orders ({n_orders} open orders)"
+        targets = {"target_speedup": 10} if n_orders == 32 else {}
+        rows.append(row(label, ours, "driftpy decode_user + read", theirs, **targets))
+        rows.append(
+            row(
+                f"{label}, via I_* indexes",
+                ours_idx,
+                "driftpy decode_user + read",
+                theirs,
+            )
+        )
+        rows.append(
+            row(
+                label,
+                ours,
+                "anchorpy AccountsCoder.decode + read",
+                anchor,
+                **({"target_speedup": 150} if n_orders == 32 else {}),
+            )
+        )
+
+    count = 2000 if quick else 10_000
+    accounts = [make_user(rng, rng.randint(1, 32)) for _ in range(count)]
+    reply = gpa_reply(accounts, rng)
+    check = decode_users_from_gpa(reply)
+    assert len(check) == count
+    del check
+
+    def ours_gpa() -> int:
+        users = decode_users_from_gpa(reply)
+        return sum(read_ours(u) for u in users.values())
+
+    def theirs_gpa() -> int:
+        users = driftpy_gpa(reply)
+        return sum(read_driftpy(u) for u in users.values())
+
+    def theirs_gpa_gc_off() -> int:
+        gc.disable()
+        try:
+            return theirs_gpa()
+        finally:
+            gc.enable()
+
+    assert ours_gpa() == theirs_gpa()
+    n_reps = 1 if quick else 3
+    ours = _timed_once(ours_gpa, n_reps)
+    theirs = _timed_once(theirs_gpa, n_reps)
+    theirs_off = _timed_once(theirs_gpa_gc_off, n_reps)
+    extra = {"accounts": count, "reply_mb": round(len(reply) / 1e6, 1)}
+    rows.append(
+        row(
+            f"gPA JSON -> {count} Users + read orders",
+            ours,
+            "json+b64+driftpy decode_user, kept",
+            theirs,
+            target_speedup=5,
+            **extra,
+        )
+    )
+    rows.append(
+        row(
+            f"gPA JSON -> {count} Users + read orders",
+            ours,
+            "same, driftpy with GC off",
+            theirs_off,
+            **extra,
+        )
+    )
+    return rows
