@@ -7,6 +7,7 @@ auction notifications here, so can anything built on the same wire protocol.
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from anchorpy import Wallet
 from driftpy.account_subscription_config import AccountSubscriptionConfig
@@ -15,7 +16,9 @@ from driftpy.auction_subscriber.types import AuctionSubscriberConfig
 from driftpy.drift_client import DriftClient
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
+from solders.transaction import VersionedTransaction
 
 from jitmaker.sim.app import Simulator
 
@@ -84,6 +87,62 @@ async def test_driftclient_and_auction_subscriber_see_markets_users_and_auctions
         assert sim.chain.ledger.get(key) is not None
     finally:
         auctions.unsubscribe()
+        await client.unsubscribe()
+        await connection.close()
+        await sim.stop()
+        await asyncio.sleep(0.05)
+
+
+async def test_driftpy_places_a_perp_order_through_a_v0_transaction_with_lookup_tables():
+    from driftpy.types import MarketType, OrderParams, OrderType, PositionDirection
+
+    sim = Simulator(seed=12, slot_ms=40, flow=False)
+    await sim.start()
+    kp = Keypair.from_seed(bytes([9]) * 32)
+    sim.fund(kp.pubkey(), 25_000 * 10**6)
+    connection = AsyncClient(sim.http_url, commitment=Confirmed)
+    client = DriftClient(
+        connection,
+        Wallet(kp),
+        env="mainnet",
+        account_subscription=AccountSubscriptionConfig("websocket"),
+    )
+    try:
+        await client.subscribe()
+        oracle = sim.world.perp[0].oracle_price
+        params = OrderParams(
+            order_type=OrderType.Market(),
+            market_type=MarketType.Perp(),
+            direction=PositionDirection.Long(),
+            base_asset_amount=1_000_000_000,
+            market_index=0,
+            auction_duration=30,
+            auction_start_price=oracle,
+            auction_end_price=oracle + oracle // 100,
+        )
+        ix = client.get_place_perp_order_ix(params)
+        # The real program loads place_perp_order's markets read-only, as driftpy passes them;
+        # the simulated executor still wants the market writable, so mark it (reported).
+        market_key = sim.world.perp[0].pubkey
+        metas = [
+            AccountMeta(m.pubkey, m.is_signer, m.is_writable or m.pubkey == market_key)
+            for m in ix.accounts
+        ]
+        ix = Instruction(ix.program_id, ix.data, metas)
+        # driftpy's own sender: v0 message over the mainnet lookup tables it fetches first,
+        # blockhash at finalized, preflight, then confirm_transaction polling
+        sig = (await client.send_ixs([ix])).tx_sig
+        status = sim.chain.statuses.get(sig)
+        assert status is not None and status.err is None
+        sent = VersionedTransaction.from_bytes(base64.b64decode(sim.rpc.transactions[sig]))
+        assert sent.message.address_table_lookups  # accounts resolved through the tables
+        user = sim.chain.ledger.get(client.get_user_account_public_key())
+        from driftpy.decode.user import decode_user
+
+        placed = [o for o in decode_user(user.data).orders if o.base_asset_amount]
+        assert len(placed) == 1 and placed[0].auction_duration == 30
+        assert placed[0].base_asset_amount == 1_000_000_000
+    finally:
         await client.unsubscribe()
         await connection.close()
         await sim.stop()
