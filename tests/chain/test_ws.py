@@ -441,3 +441,23 @@ async def test_unreachable_endpoint_backs_off_and_never_logs_the_key() -> None:
         assert 0 <= s <= 0.1 * 2**i
     assert canary not in mgr.name and "***" in mgr.name
     assert logs and all(canary not in repr(e) for e in logs)
+
+
+async def test_unsubscribe_before_confirmation_cancels_the_server_side_subscription(
+    server: FakePubsub,
+) -> None:
+    mgr, _ = _mgr(server.url)
+    await mgr.slot_subscribe(Recorder())
+    mgr.start()
+    try:
+        assert await mgr.wait_ready(5.0)
+        sub = await mgr.account_subscribe("Acct9", Recorder())
+        await mgr.unsubscribe(sub)  # before the server's confirmation was read
+        await until(
+            lambda: any(r["method"] == "accountUnsubscribe" for r in server.conns[0].requests)
+        )
+        unsub = next(r for r in server.conns[0].requests if r["method"] == "accountUnsubscribe")
+        assert unsub["params"] == [server.sid("accountSubscribe")]
+        assert [s.kind for s in mgr.subscriptions] == [SubKind.SLOT]
+    finally:
+        await mgr.close()

@@ -494,9 +494,18 @@ class SubscriptionManager:
         sub = self._pending.pop(item.get("id"), None) if isinstance(item.get("id"), int) else None
         if sub is None:
             return  # unsubscribe acknowledgements and stale replies
-        if sub.key not in self._subs:
-            return  # unsubscribed while the request was in flight
         result = item.get("result")
+        if sub.key not in self._subs or self._subs[sub.key] is not sub:
+            # Unsubscribed while the request was in flight: cancel the server-side leftover.
+            if isinstance(result, int) and not isinstance(result, bool) and self._ws is not None:
+                req = {
+                    "jsonrpc": "2.0",
+                    "id": next(self._ids),
+                    "method": sub.kind.unsubscribe,
+                    "params": [result],
+                }
+                self._spawn(self._send(self._ws, req), "ws-unsubscribe")
+            return
         if "error" in item or not isinstance(result, int) or isinstance(result, bool):
             sub.rejected = scrub(item.get("error"))[:200]
             self._event(WsEvent.SUBSCRIBE_REJECTED, method=sub.kind.subscribe, error=sub.rejected)
@@ -633,11 +642,12 @@ class SubscriptionManager:
             self._event(WsEvent.CALLBACK_ERROR, hook="on_reconnect", error=scrub(repr(exc)))
             return
         if inspect.isawaitable(res):
-            task = asyncio.get_running_loop().create_task(
-                _await(res), name=f"ws-reconnect-hook:{self.name}"
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._hook_done)
+            self._spawn(_await(res), "ws-reconnect-hook")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=f"{name}:{self.name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._hook_done)
 
     def _hook_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
