@@ -521,3 +521,17 @@ def test_exchange_fill_paused():
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err == {"InstructionError": [2, {"Custom": 6024}]}
     assert FAILED_DRIFT + "0x1788" in result.logs
+
+
+def test_amm_fills_taker_remainder_in_place_and_make_when_enabled():
+    w, maker, taker = _world_17()
+    w.ctx.amm_in_place_and_make = True
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert result.err is None, result.logs
+    # maker first at 150.25 (not worse than the AMM ask 150.25), then the AMM takes the
+    # 0.8 left because the taker's auction price 150.3218 crosses its ask
+    assert [(f.maker, f.base, f.price) for f in result.fills] == [
+        (maker.user, 4_200_000_000, 150_250_000),
+        (None, 800_000_000, 150_250_000),
+    ]

@@ -11,9 +11,11 @@ Simplified on purpose (the bot's behaviour does not depend on these):
 * ``place_and_make_spot_order`` fails with InvalidOrderMarketType (spot is not simulated).
 * The AMM trades at its quoted bid/ask without moving reserves; in keeper fills a resting
   maker fills before the AMM only when its price is at least as good as the AMM's quote.
-  Inside place_and_make the AMM never fills the taker's remainder; its JIT split (§5.4,
-  without the imbalance boost and wash-trade taper) is off unless
-  ``ctx.amm_jit_in_place_and_make``. Keeper fills use the AMM unless ``ctx.amm_fills`` is off.
+  Inside place_and_make the AMM takes no part unless asked: ``ctx.amm_in_place_and_make``
+  lets it fill ahead of a worse maker and the taker's remainder (on chain it does once the
+  order is "low risk", §5.6; here from the slot after placement), and
+  ``ctx.amm_jit_in_place_and_make`` enables its JIT split (§5.4, without the imbalance boost
+  and wash-trade taper). Keeper fills use the AMM unless ``ctx.amm_fills`` is off.
 * jit-proxy ``jit`` against a spot taker is not simulated (fails as TakerOrderNotFound).
 * No funding, referrer or filler rewards; fee tier from 30-day volume only (no staking).
 * Margin: USDC deposit plus perp PnL at the oracle price versus the initial margin ratio on

@@ -315,7 +315,91 @@ class DriftEngine:
             raise _math(exc) from None
 
     def _validate_order(self, order: Order, market: PerpMarketView, oracle: int) -> None:
-        """``validate_order`` for perps (protocol §3)."""
+        """``validate_order`` for perps (protocol §3), checks in the program's order."""
+        otype = order.order_type
+        has_offset = order.oracle_price_offset != 0
+        if otype == OrderType.MARKET:
+            self._validate_base(order, market, order.reduce_only)
+            if order.auction_start_price <= 0 or order.auction_end_price <= 0:
+                raise drift_error(
+                    "InvalidOrderAuction", "Auction start and end price must be greater than 0"
+                )
+            self._fixed_auction_checks(order)
+            self._no_trigger_postonly_offset_ioc(order)
+        elif otype == OrderType.ORACLE:
+            self._validate_base(order, market, order.reduce_only)
+            self._oracle_auction_checks(order)
+            if order.trigger_price:
+                raise drift_error(
+                    "InvalidOrderTrigger", "Oracle order should not have trigger price"
+                )
+            if order.post_only:
+                raise drift_error("InvalidOrderPostOnly", "Oracle order can not be post only")
+            if order.price != 0:
+                raise drift_error("InvalidOrderLimitPrice", "Oracle order can not have a price")
+            if order.immediate_or_cancel:
+                raise drift_error("InvalidOrderIOC", "Oracle order can not be immediate or cancel")
+        elif otype == OrderType.LIMIT:
+            self._validate_base(order, market, order.reduce_only or order.is_jit_maker)
+            if order.price == 0 and not has_offset:
+                raise drift_error("InvalidOrderLimitPrice", "Limit order price == 0")
+            if order.price != 0 and has_offset:
+                raise drift_error(
+                    "InvalidOrderLimitPrice",
+                    "Limit order price must be 0 for taker oracle offset order",
+                )
+            if order.trigger_price:
+                raise drift_error(
+                    "InvalidOrderTrigger", "Limit order should not have trigger price"
+                )
+            has_auction = order.auction_duration != 0
+            if order.post_only:
+                if has_auction:
+                    raise drift_error("InvalidOrder", "post only limit order cant have auction")
+                self._post_only_crossing(order, market, oracle)
+            if has_auction:
+                if has_offset:
+                    self._oracle_auction_checks(order)
+                else:
+                    self._fixed_auction_checks(order)
+            elif order.auction_start_price != 0 or order.auction_end_price != 0:
+                raise drift_error(
+                    "InvalidOrder", "limit order without auction can not have auction prices"
+                )
+        else:  # trigger orders
+            self._validate_base(order, market, order.reduce_only)
+            if order.trigger_condition not in (
+                OrderTriggerCondition.ABOVE,
+                OrderTriggerCondition.BELOW,
+            ):
+                raise drift_error(
+                    "InvalidTriggerOrderCondition",
+                    "Invalid trigger condition, must be Above or Below",
+                )
+            if otype == OrderType.TRIGGER_LIMIT and order.price == 0:
+                raise drift_error("InvalidOrderLimitPrice", "Trigger limit order price == 0")
+            if otype == OrderType.TRIGGER_MARKET and order.price != 0:
+                raise drift_error(
+                    "InvalidOrderLimitPrice", "Trigger market order should not have price"
+                )
+            if order.trigger_price == 0:
+                raise drift_error("InvalidOrderTrigger", "Trigger price == 0")
+            if order.post_only:
+                raise drift_error("InvalidOrderPostOnly", "Trigger order can not be post only")
+            if has_offset:
+                raise drift_error("InvalidOrderOracleOffset", "Trigger order can not have offset")
+        if market.is_prediction and (
+            order.price > 1_000_000
+            or abs(order.auction_start_price) > 1_000_000
+            or abs(order.auction_end_price) > 1_000_000
+            or abs(order.oracle_price_offset) > 1_000_000
+        ):
+            raise drift_error(
+                "InvalidPredictionMarketOrder", "prediction market price must be <= 1"
+            )
+
+    @staticmethod
+    def _validate_base(order: Order, market: PerpMarketView, exempt_min_size: bool) -> None:
         step, min_size = market.order_step_size, market.min_order_size
         base = order.base_asset_amount
         if base == 0:
@@ -323,71 +407,13 @@ class DriftEngine:
         if base % step:
             raise drift_error(
                 "InvalidOrderNotStepSizeMultiple",
-                f"Order base asset amount ({base}), is not a multiple of step size ({step})",
+                f"Order base asset amount ({base}) not a multiple of the step size ({step})",
             )
-        if base < min_size and not order.reduce_only and not order.is_jit_maker:
+        if not exempt_min_size and base < min_size:
             raise drift_error(
                 "InvalidOrderMinOrderSize",
                 f"Order base_asset_amount ({base}) < min_order_size ({min_size})",
             )
-        otype = order.order_type
-        has_offset = order.oracle_price_offset != 0
-        if otype == OrderType.MARKET:
-            self._fixed_auction_checks(order)
-            self._no_trigger_postonly_offset_ioc(order)
-        elif otype == OrderType.ORACLE:
-            self._oracle_auction_checks(order)
-            if order.trigger_price:
-                raise drift_error("InvalidOrderTrigger", "Oracle order can not have trigger price")
-            if order.post_only:
-                raise drift_error("InvalidOrderPostOnly", "Oracle order can not be post only")
-            if order.price != 0:
-                raise drift_error("InvalidOrderLimitPrice", "Oracle order price must be 0")
-            if order.immediate_or_cancel:
-                raise drift_error("InvalidOrderIOC", "Oracle order can not be immediate or cancel")
-        elif otype == OrderType.LIMIT:
-            if order.price == 0 and not has_offset:
-                raise drift_error("InvalidOrderLimitPrice", "Limit order price == 0")
-            if order.price != 0 and has_offset:
-                raise drift_error(
-                    "InvalidOrderLimitPrice", "Limit order with oracle offset must have price 0"
-                )
-            if order.trigger_price:
-                raise drift_error("InvalidOrderTrigger", "Limit order can not have trigger price")
-            has_auction = order.auction_duration != 0
-            if order.post_only:
-                if has_auction:
-                    raise drift_error("InvalidOrder", "post only limit order cant have auction")
-                amm_paused = market.paused_operations & _MARKET_AMM_FILL_PAUSED
-                if not order.is_jit_maker and not amm_paused:
-                    self._post_only_crossing(order, market, oracle)
-            if has_auction:
-                if has_offset:
-                    self._oracle_auction_checks(order)
-                else:
-                    self._fixed_auction_checks(order)
-            elif order.auction_start_price != 0 or order.auction_end_price != 0:
-                raise drift_error("InvalidOrderAuction", "limit order without auction prices")
-        else:  # trigger orders
-            if order.trigger_condition not in (
-                OrderTriggerCondition.ABOVE,
-                OrderTriggerCondition.BELOW,
-            ):
-                raise drift_error("InvalidTriggerOrderCondition")
-            if order.trigger_price == 0:
-                raise drift_error("InvalidOrderTrigger", "Trigger price == 0")
-            if order.post_only:
-                raise drift_error("InvalidOrderPostOnly", "Trigger order can not be post only")
-            if has_offset:
-                raise drift_error("InvalidOrderOracleOffset")
-            if otype == OrderType.TRIGGER_LIMIT and order.price == 0:
-                raise drift_error("InvalidOrderLimitPrice", "Trigger limit price == 0")
-            if otype == OrderType.TRIGGER_MARKET and order.price != 0:
-                raise drift_error("InvalidOrderLimitPrice", "Trigger market price != 0")
-        if market.is_prediction and (
-            order.price > 1_000_000 or abs(order.oracle_price_offset) > 1_000_000
-        ):
-            raise drift_error("InvalidPredictionMarketOrder")
 
     def _no_trigger_postonly_offset_ioc(self, order: Order) -> None:
         if order.trigger_price:
@@ -432,19 +458,22 @@ class DriftEngine:
             )
 
     def _post_only_crossing(self, order: Order, market: PerpMarketView, oracle: int) -> None:
+        """``validate_post_only_order``: a resting post-only order must not be fillable by the
+        AMM (here: crossing its quote), unless the limit is on the passive side of the oracle.
+        JIT makers and markets with AMM fills paused skip the check."""
+        if order.is_jit_maker or market.paused_operations & _MARKET_AMM_FILL_PAUSED:
+            return
         price = self.limit_price_of(order, market, oracle)
         if price is None:
             return
-        if order.direction == LONG and price >= market.amm_ask():
-            raise drift_error(
-                "PlacePostOnlyLimitFailure",
-                f"Post-only order can not cross AMM: price {price} >= ask {market.amm_ask()}",
-            )
-        if order.direction == SHORT and price <= market.amm_bid():
-            raise drift_error(
-                "PlacePostOnlyLimitFailure",
-                f"Post-only order can not cross AMM: price {price} <= bid {market.amm_bid()}",
-            )
+        long = order.direction == LONG
+        amm = market.amm_ask() if long else market.amm_bid()
+        if (long and price < amm) or (not long and price > amm):
+            return
+        self.log(f"Post-only order can immediately fill: price {price} amm {amm}")
+        if (long and oracle > price) or (not long and oracle < price):
+            return
+        raise drift_error("PlacePostOnlyLimitFailure")
 
     def _position_for(self, user: UserView, market_index: int) -> PerpPos:
         pos = user.find_perp(market_index)
@@ -542,7 +571,8 @@ class DriftEngine:
                 return 0
         taker_price = self.limit_price_of(order, market, oracle)
         amm_price = market.amm_ask() if taker_dir == LONG else market.amm_bid()
-        amm_ok = use_amm and self._amm_available(state, market)
+        # low-risk rule (oracle delay taken as 0): the AMM may fill from the slot after placement
+        amm_ok = use_amm and ctx.slot > order.slot and self._amm_available(state, market)
         total_base = total_quote = 0
         for maker, m_index, maker_price in candidates:
             order = taker.order(index)

@@ -190,7 +190,7 @@ def place_and_make(
         maps,
         [maker],
         jit_maker_order_id=order_id,
-        use_amm=False,
+        use_amm=engine.ctx.amm_in_place_and_make,
         amm_jit=engine.ctx.amm_jit_in_place_and_make,
     )
     for i in range(MAX_ORDERS):

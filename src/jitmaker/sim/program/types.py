@@ -29,6 +29,9 @@ class ExecContext:
 
     ``amm_jit_in_place_and_make``: let the AMM take its JIT split (§5.4) inside place_and_make
     (off by default: the simulated maker then gets min(maker, taker) exactly).
+    ``amm_in_place_and_make``: let the AMM also fill the taker inside place_and_make where its
+    quote is better than the maker / crossed after the maker (as on chain once the order is
+    "low risk"; off by default).
     ``amm_fills``: whether keeper fills may use the AMM after resting makers.
     """
 
@@ -41,6 +44,7 @@ class ExecContext:
     drift_program_id: Pubkey = DRIFT
     jit_proxy_program_id: Pubkey = JIT_PROXY
     amm_jit_in_place_and_make: bool = False
+    amm_in_place_and_make: bool = False
     amm_fills: bool = True
 
 
