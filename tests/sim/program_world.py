@@ -90,6 +90,7 @@ def perp_market_bytes(
     mm_oracle: tuple[int, int] = (0, 0),
     amm_jit_intensity: int = 0,
     base_with_amm: int = 0,
+    fee_adjustment: int = 0,
 ) -> bytes:
     buf = bytearray(1216)
     buf[:8] = PERP_MARKET_DISC
@@ -111,6 +112,7 @@ def perp_market_bytes(
     struct.pack_into("<II", buf, 1136, margin_ratio_initial, margin_ratio_initial // 2)
     struct.pack_into("<H", buf, 1160, index)
     buf[1162] = status
+    struct.pack_into("<h", buf, 1168, fee_adjustment)
     return bytes(buf)
 
 

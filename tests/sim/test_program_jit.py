@@ -535,3 +535,17 @@ def test_amm_fills_taker_remainder_in_place_and_make_when_enabled():
         (maker.user, 4_200_000_000, 150_250_000),
         (None, 800_000_000, 150_250_000),
     ]
+
+
+def test_market_fee_adjustment_rounds_against_the_user():
+    # fee_adjustment -33%: taker fee 631_050 - floor(208_246.5) = 422_804;
+    # maker rebate 126_210 - ceil(41_649.3) = 84_560
+    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, fee_adjustment=-33)
+    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
+    taker = w.add_trader("taker", 2, next_order_id=17)
+    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert result.err is None, result.logs
+    (fill,) = result.fills
+    assert (fill.quote, fill.taker_fee, fill.maker_rebate) == (631_050_000, 422_804, 84_560)

@@ -81,10 +81,25 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _fee_adjust(fee: int, adjustment: int) -> int:
-    if adjustment == 0:
-        return fee
-    return fee + div_trunc(fee * adjustment, 100)
+def _taker_fee(quote: int, num: int, den: int, adjustment: int) -> int:
+    """``calculate_taker_fee``: ceil(quote*num/den), then the market's fee adjustment
+    (a discount rounds down, a surcharge rounds up)."""
+    fee = _ceil_div(quote * num, den) if den else 0
+    if adjustment < 0:
+        return max(0, fee - fee * -adjustment // 100)
+    if adjustment > 0:
+        return fee + _ceil_div(fee * adjustment, 100)
+    return fee
+
+
+def _maker_rebate(quote: int, num: int, den: int, adjustment: int) -> int:
+    """``calculate_maker_rebate``: floor(quote*num/den), adjustment rounded against the maker."""
+    rebate = quote * num // den if den else 0
+    if adjustment < 0:
+        return max(0, rebate - _ceil_div(rebate * -adjustment, 100))
+    if adjustment > 0:
+        return rebate + rebate * adjustment // 100
+    return rebate
 
 
 @dataclass
@@ -723,10 +738,8 @@ class DriftEngine:
         quote = prod // BASE_PRECISION if maker_long else _ceil_div(prod, BASE_PRECISION)
         fee_num, fee_den, _, _ = self._fee_tier(state, taker_stats)
         _, _, reb_num, reb_den = self._fee_tier(state, maker.stats)
-        taker_fee = _fee_adjust(
-            _ceil_div(quote * fee_num, fee_den) if fee_den else 0, market.fee_adjustment
-        )
-        rebate = _fee_adjust(quote * reb_num // reb_den if reb_den else 0, market.fee_adjustment)
+        taker_fee = _taker_fee(quote, fee_num, fee_den, market.fee_adjustment)
+        rebate = _maker_rebate(quote, reb_num, reb_den, market.fee_adjustment)
         now = self.ctx.unix_timestamp
         self._update_position(taker, market, taker_dir, size, quote, -taker_fee)
         self._update_position(maker.user, market, m_order[I_DIRECTION], size, quote, rebate)
@@ -808,9 +821,7 @@ class DriftEngine:
         prod = price * size
         quote = _ceil_div(prod, BASE_PRECISION) if taker_dir == LONG else prod // BASE_PRECISION
         fee_num, fee_den, _, _ = self._fee_tier(state, taker_stats)
-        fee = _fee_adjust(
-            _ceil_div(quote * fee_num, fee_den) if fee_den else 0, market.fee_adjustment
-        )
+        fee = _taker_fee(quote, fee_num, fee_den, market.fee_adjustment)
         self._update_position(taker, market, taker_dir, size, quote, -fee)
         market.add_base_with_amm(size if taker_dir == LONG else -size)
         self._fill_order(taker, t_index, size, quote)
