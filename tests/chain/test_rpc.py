@@ -11,7 +11,7 @@ import pytest
 import structlog
 import zstandard
 
-from jitmaker.chain.backoff import Backoff
+from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.rpc import (
     Commitment,
     DataSize,
@@ -380,3 +380,19 @@ async def test_max_wait_bounds_the_wait_for_a_cooling_down_endpoint(rpc: FakeRpc
         assert clock.sleeps == []  # 5 s > 1 s: gave up instead of sleeping
         assert await c.request("getSlot", []) == 312_000_127  # default max wait 10 s: waits
         assert len(clock.sleeps) == 1 and clock.sleeps[0] >= 5.0
+
+
+async def test_unencodable_params_are_an_rpc_error_without_network(rpc: FakeRpc) -> None:
+    async with _client(rpc.url) as c:
+        with pytest.raises(RpcError, match="cannot encode"):
+            await c.request("getSlot", [b"bytes are not JSON"])
+    assert rpc.requests == []
+
+
+async def test_429_without_retry_after_cools_down_with_growing_backoff(rpc: FakeRpc) -> None:
+    rpc.faults.extend([Fault("429"), Fault("429")])
+    clock = FakeClock()
+    cooldown = Backoff(0.5, 30.0, jitter=Jitter.NONE)
+    async with _client(rpc.url, clock, endpoint_cooldown=cooldown) as c:
+        assert await c.get_slot() == 312_000_127
+    assert clock.sleeps == [0.5, 1.0]

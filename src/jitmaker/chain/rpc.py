@@ -413,10 +413,11 @@ class RpcClient:
         h.consecutive_failures += 1
         if isinstance(exc, RpcRateLimitedError):
             h.rate_limited += 1
-            wait = exc.retry_after_s if exc.retry_after_s is not None else self._backoff.cap
-            wait = min(wait, self._max_retry_after_s) + self._backoff.jitter_up_to(
-                self._backoff.base
-            )
+            if exc.retry_after_s is None:  # no hint: grow like any other failure
+                wait = self._cooldown.delay(h.consecutive_failures - 1)
+            else:
+                wait = min(exc.retry_after_s, self._max_retry_after_s)
+                wait += self._backoff.jitter_up_to(self._backoff.base)
         else:
             h.failures += 1
             wait = self._cooldown.delay(h.consecutive_failures - 1)
@@ -493,6 +494,10 @@ class RpcClient:
     ) -> Any:
         n = attempts if attempts is not None else self.max_attempts
         max_wait = self.max_wait_s if max_wait_s is None else max_wait_s
+        try:
+            data = json.dumps(payload, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:  # a caller bug, not a network problem
+            raise RpcError(f"{method}: cannot encode params ({scrub(exc)})") from None
         last: RpcError | None = None
         for attempt in range(n):
             ep = self._pick()
@@ -505,7 +510,7 @@ class RpcClient:
                 await self._sleep(wait)
             started = self._clock()
             try:
-                body = await self._post(ep, method, payload, timeout_s or self.timeout_s, single)
+                body = await self._post(ep, method, data, timeout_s or self.timeout_s, single)
             except (RpcTransportError, RpcRateLimitedError) as exc:
                 last = exc
                 self._mark_failed(ep, exc)
@@ -535,14 +540,14 @@ class RpcClient:
         )
 
     async def _post(
-        self, ep: _Endpoint, method: str, payload: Any, timeout_s: float, single: bool
+        self, ep: _Endpoint, method: str, payload: bytes, timeout_s: float, single: bool
     ) -> Any:
         """One HTTP round trip; every failure comes out as an RpcError subclass."""
         name = ep.health.name
         try:
             session = self._get_session()
             timeout = aiohttp.ClientTimeout(total=timeout_s)
-            async with session.post(ep.url, data=json.dumps(payload), timeout=timeout) as resp:
+            async with session.post(ep.url, data=payload, timeout=timeout) as resp:
                 status = resp.status
                 retry_after = resp.headers.get("Retry-After")
                 raw = await resp.read()
