@@ -911,8 +911,8 @@ class DriftEngine:
             qbe -= div_trunc(qbe * abs(d_base), abs(b))
         elif new_b == 0:  # close
             qe = qbe = 0
-        else:  # flip
-            qe = qbe = div_trunc(d_quote * abs(new_b), abs(d_base))
+        else:  # flip: the part of the fill that opened the new side
+            qe = qbe = d_quote - div_trunc(d_quote * abs(b), abs(d_base))
         # market long/short totals: remove the old side, add the new
         if b > 0:
             market.add_base_long(-b)
