@@ -183,3 +183,59 @@ async def test_scheduled_faults_switch_on_and_off():
         ("rate_limit", False),
     ]
     sim.reporter.close()
+
+
+async def test_default_binary_encoding_falls_back_for_large_accounts(sim):
+    taker = sim.world.takers[0]
+    async with websockets.connect(sim.ws_url) as ws:
+        await _call(ws, 1, "accountSubscribe", [str(taker.user), {"commitment": "processed"}])
+        params = long_market_order(sim.world.perp[0].oracle_price)
+        assert sim.flow.place_taker(sim.world.perp[0], sim.slot, params, taker) is not None
+        notes = await _drain(ws)
+        assert len(notes) == 1
+        assert notes[0]["params"]["result"]["value"]["data"][1] == "base64"
+        sim.advance(1)  # the slot moves on: no exception escaped into the chain
+        assert sim.flow.stats.takers_placed == 1
+
+
+async def test_signature_subscription_with_received_notification(sim):
+    from solders.keypair import Keypair
+
+    from .simkit import jit_transaction
+
+    maker = Keypair.from_seed(bytes([4]) * 32)
+    sim.fund(maker.pubkey(), 50_000 * 10**6)
+    order = sim.place_taker(0, long_market_order(sim.world.perp[0].oracle_price))
+    sim.advance(3)
+    bh, _ = sim.chain.latest_blockhash("processed")
+    tx = jit_transaction(sim.world, maker, order.taker.keypair.pubkey(), order.order_id, bh)
+    async with websockets.connect(sim.ws_url) as ws:
+        sub = (
+            await _call(
+                ws,
+                1,
+                "signatureSubscribe",
+                [
+                    str(tx.signatures[0]),
+                    {"commitment": "processed", "enableReceivedNotification": True},
+                ],
+            )
+        )["result"]
+        raw = base64.b64encode(bytes(tx)).decode()
+        reply = sim.rpc.handle_one(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "sendTransaction",
+                "params": [raw, {"encoding": "base64"}],
+            }
+        )
+        assert reply["result"] == str(tx.signatures[0])
+        notes = await _drain(ws)
+        values = [
+            n["params"]["result"]["value"] for n in notes if n["params"]["subscription"] == sub
+        ]
+        assert values == ["receivedSignature", {"err": None}]
+        # one-shot: the subscription is gone after the final notification
+        bad = await _call(ws, 3, "signatureUnsubscribe", [sub])
+        assert bad["error"]["message"] == "Invalid subscription id."

@@ -102,6 +102,7 @@ class Simulator:
         # slot order: faults switch, the market moves, then subscribers hear about the slot
         self.chain.slot_observers[:] = [self.faults.on_slot, self.flow.on_slot, self.pubsub.on_slot]
         self.rpc.on_landed.append(self._on_landed)
+        self.rpc.on_signature_received.append(self.pubsub.on_received)
         self._record: IO[str] | None = None
         if record_tx_path:
             self._record = open(record_tx_path, "a")

@@ -324,7 +324,9 @@ class PubSub:
                 for sub in list(account_subs.values()):
                     value = rendered.get(sub.encoding)
                     if value is None:
-                        value = json.dumps(render_account(account, sub.encoding, None, data))
+                        value = json.dumps(
+                            render_account(account, sub.encoding, None, data, strict=False)
+                        )
                         rendered[sub.encoding] = value
                     text = (
                         '{"jsonrpc":"2.0","method":"accountNotification","params":'
@@ -340,7 +342,9 @@ class PubSub:
                         continue
                     value = rendered.get(sub.encoding)
                     if value is None:
-                        value = json.dumps(render_account(account, sub.encoding, None, data))
+                        value = json.dumps(
+                            render_account(account, sub.encoding, None, data, strict=False)
+                        )
                         rendered[sub.encoding] = value
                     text = (
                         '{"jsonrpc":"2.0","method":"programNotification","params":'

@@ -98,14 +98,18 @@ def render_account(
     encoding: str = "base64",
     data_slice: tuple[int, int] | None = None,
     data: bytes | None = None,
+    strict: bool = True,
 ) -> dict[str, Any]:
     """UiAccount JSON; ``data`` overrides the stored bytes (the corruption fault uses it)."""
     raw = account.data if data is None else data
     if encoding in ("base58", "binary") and len(raw) > 128 and data_slice is None:
-        raise invalid_params(
-            "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 "
-            "encoding."
-        )
+        if not strict:  # a notification cannot fail: fall back to base64
+            encoding = "base64"
+        else:
+            raise invalid_params(
+                "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 "
+                "encoding."
+            )
     return {
         "lamports": account.lamports,
         "data": encode_data(_slice(raw, data_slice), encoding),
@@ -320,6 +324,7 @@ class Rpc:
         self.faults: Any = None  # set by the simulator: jitmaker.sim.faults.Faults
         self.on_tx_received: list[Callable[[bytes, int], None]] = []
         self.on_landed: list[Callable[[Signature, TxStatus, Any], None]] = []
+        self.on_signature_received: list[Callable[[Signature], None]] = []
         self.transactions: OrderedDict[Signature, str] = OrderedDict()
         self.transactions_capacity = 2_000
         self.request_count = 0
@@ -607,6 +612,8 @@ class Rpc:
         for hook in self.on_tx_received:
             hook(raw, self.chain.slot)
         signature = tx.signatures[0] if tx.signatures else Signature.default()
+        for sig_hook in self.on_signature_received:
+            sig_hook(signature)
         skip_preflight = bool(cfg.get("skipPreflight"))
         ctx = self._context()
         result = self._execute(raw, ctx)
