@@ -94,6 +94,7 @@ _ENUM_FIELDS = {
     "direction": PositionDirection,
     "trigger_condition": OrderTriggerCondition,
 }
+_INDEX = {name: i for i, name in enumerate(ORDER_FIELDS)}
 _BOOL_FIELDS = frozenset({"reduce_only", "post_only", "immediate_or_cancel"})
 _DEFAULTS: tuple[Any, ...] = tuple(False if name in _BOOL_FIELDS else 0 for name in ORDER_FIELDS)
 
@@ -144,17 +145,18 @@ class Order(tuple):
         """Build an order from keyword fields; missing fields are zero/False/first variant."""
         values = list(_DEFAULTS)
         for name, value in fields.items():
-            try:
-                index = ORDER_FIELDS.index(name)
-            except ValueError:
-                raise TypeError(f"Order has no field {name!r}") from None
+            index = _INDEX.get(name)
+            if index is None:
+                raise TypeError(f"Order has no field {name!r}")
             values[index] = int(value) if name not in _BOOL_FIELDS else bool(value)
         return tuple.__new__(cls, values)
 
     def replace(self, **fields: Any) -> Order:
         values = list(self)
         for name, value in fields.items():
-            index = ORDER_FIELDS.index(name)
+            index = _INDEX.get(name)
+            if index is None:
+                raise TypeError(f"Order has no field {name!r}")
             values[index] = int(value) if name not in _BOOL_FIELDS else bool(value)
         return tuple.__new__(Order, values)
 

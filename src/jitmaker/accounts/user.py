@@ -19,7 +19,7 @@ from typing import Any
 
 from jitmaker.accounts._layout import Record, record
 from jitmaker.accounts.discriminators import USER_DISCRIMINATOR
-from jitmaker.accounts.enums import MarginMode, OrderStatus
+from jitmaker.accounts.enums import MarginMode, OrderStatus, UserStatus
 from jitmaker.accounts.order import (
     EMPTY_ORDER,
     I_AUCTION_DURATION,
@@ -120,6 +120,11 @@ class _UserMixin:
         return None
 
     @property
+    def status_flags(self) -> UserStatus:
+        """``status`` as a ``UserStatus`` flag set (being liquidated, bankrupt, ...)."""
+        return UserStatus(self[19])  # type: ignore[index]
+
+    @property
     def name_str(self) -> str:
         """``name`` decoded as UTF-8 with trailing spaces/NULs stripped."""
         return self[2].decode("utf-8", "replace").rstrip(" \0")  # type: ignore[index]
@@ -171,6 +176,7 @@ User = record(
     ),
 )
 _I_ORDERS = User._INDEX["orders"]
+assert User._INDEX["status"] == 19
 _I_PERPS = User._INDEX["perp_positions"]
 _I_SPOTS = User._INDEX["spot_positions"]
 _COUNTER_FIELDS = ("open_orders", "has_open_order", "open_auctions", "has_open_auction")
