@@ -39,8 +39,6 @@ _SECRET_PARAMS = re.compile(
 # a path segment that looks like a credential: long, high-entropy token
 _TOKEN_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{20,}$")
 _URL_IN_TEXT = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>]+")
-# base58 runs long enough to be a 64-byte secret key (87-88 chars)
-_B58_KEY = re.compile(r"\b[1-9A-HJ-NP-Za-km-z]{85,90}\b")
 
 
 def register_secret(secret: str) -> None:
@@ -80,13 +78,14 @@ def redact_url(url: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Scrub registered secrets, URL credentials and key-shaped base58 from free text."""
+    """Scrub registered secrets (every textual form of the key) and URL credentials.
+
+    A generic "base58 of 64 bytes" rule is deliberately absent: transaction signatures have
+    exactly that shape and must stay readable in logs."""
     if _SECRET_RE is not None:
         text = _SECRET_RE.sub("<redacted>", text)
     if "://" in text:
         text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
-    if len(text) >= 85:
-        text = _B58_KEY.sub("<redacted>", text)
     return text
 
 

@@ -1,0 +1,876 @@
+"""The engine: wiring, lifecycle, supervision, health.
+
+One asyncio loop. Feeds deliver raw account bytes into synchronous handlers; the auction
+handler decodes, asks the market's strategy, and hands signed transactions to the sender
+without awaiting anything (tick-to-trade). Every background task is named, kept and
+supervised; a failing task is logged and restarted with backoff, never silently lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from jitmaker.accounts import (
+    MarketType,
+    decode_perp_market,
+    decode_spot_market,
+    decode_user,
+)
+from jitmaker.auction import is_auction_complete
+from jitmaker.chain.maker_tx import MakerTxBuilder
+from jitmaker.chain.pdas import perp_market_pda, spot_market_pda, user_pda
+from jitmaker.chain.remaining import user_markets
+from jitmaker.config import Config
+from jitmaker.dlob import DLOB
+from jitmaker.engine.executor import Executor, RefusedReason
+from jitmaker.engine.marketdata import MarketData, account_value
+from jitmaker.engine.summary import RunCounters
+from jitmaker.errors import JitMakerError
+from jitmaker.freshness import FreshnessGate
+from jitmaker.logging import get_logger
+from jitmaker.metrics import Metrics
+from jitmaker.strategies import load_strategy
+from jitmaker.strategies.commands import Attempt, OutcomeKind, Skip
+from jitmaker.strategies.sizing import leverage_ppm, position_limits
+from jitmaker.strategies.views import AuctionView, MarketKey, PositionView
+
+__all__ = ["Engine", "EngineState"]
+
+log = get_logger("jitmaker.engine")
+
+USER_DISCRIMINATOR = bytes.fromhex("9f755fe3ef973aec")
+PERP_MARKET_DISCRIMINATOR = bytes.fromhex("0adf0c2c6bf537f7")
+SPOT_MARKET_DISCRIMINATOR = bytes.fromhex("64b1086ba8414127")
+HAS_OPEN_AUCTION_OFFSET = 4354
+HAS_OPEN_ORDER_OFFSET = 4352
+
+
+class EngineState:
+    STARTING = "starting"
+    RUNNING = "running"
+    STALE = "stale"
+    HALTED = "halted"
+    STOPPING = "stopping"
+
+
+def _mkey(key: MarketKey) -> str:
+    return f"{key[0].name.lower()}-{key[1]}"
+
+
+class Engine:
+    """Runs the JIT maker for every configured market until ``stop()``."""
+
+    def __init__(
+        self,
+        config: Config,
+        keypair: Keypair,
+        *,
+        http_url: str,
+        ws_url: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        risk: Any = None,
+    ) -> None:
+        self.config = config
+        self.keypair = keypair
+        self.authority = keypair.pubkey()
+        self.http_url = http_url
+        self.ws_url = ws_url
+        self.clock = clock
+        self.metrics = Metrics()
+        self.counters = RunCounters()
+        self.gate = FreshnessGate()
+        self.market_data = MarketData()
+        self.dlob = DLOB()
+        self.state = EngineState.STARTING
+        self.slot = 0
+        self.halt_reason: str | None = None
+        self._stop = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._drift = Pubkey.from_string(config.drift_program_id)
+        self._jit = Pubkey.from_string(config.jit_proxy_program_id)
+        self.markets: dict[MarketKey, Any] = {
+            (m.market_type, m.market_index): m for m in config.markets
+        }
+        self.our_users: dict[int, Pubkey] = {
+            sub: user_pda(self.authority, sub, self._drift) for sub in config.subaccounts()
+        }
+        self._our_user_keys = {bytes(k) for k in self.our_users.values()}
+        self.user_accounts: dict[int, Any] = {}
+        self.auction_users: dict[Pubkey, Any] = {}
+        self.strategies: dict[MarketKey, Any] = {}
+        for key, market in self.markets.items():
+            options = dict(market.strategy.options)
+            pricing = dict(options.pop("pricing", {}) or {})
+            pricing.update(
+                reference=config.price_reference.value,
+                bid_aggressiveness_bps=market.bid_aggressiveness_bps,
+                ask_aggressiveness_bps=market.ask_aggressiveness_bps,
+                min_edge_bps=market.min_edge_bps,
+                inventory_skew_bps=market.inventory_skew_bps,
+            )
+            options["pricing"] = pricing
+            self.strategies[key] = load_strategy(market.strategy.name, options)
+        self.limits: dict[MarketKey, tuple[int, int]] = {}
+        from collections import Counter
+
+        self.skip_counts: Counter = Counter()
+        self.risk = risk
+        self._blockhash: tuple[bytes, int] | None = None
+        self._blockhash_key: str | None = None
+        self.rpc: Any = None
+        self.subs: Any = None
+        self.sender: Any = None
+        self.executor: Executor | None = None
+        self.health: Any = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self, duration_s: float | None = None) -> dict[str, Any]:
+        try:
+            await self._start()
+            if duration_s is not None:
+                self._spawn("duration", self._stop_after(duration_s))
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+        return self.summary()
+
+    def stop(self, reason: str = "requested") -> None:
+        if not self._stop.is_set():
+            log.info("stopping", reason=reason)
+            self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        state = {"count": 0}
+
+        def on_signal(signum: int) -> None:
+            state["count"] += 1
+            if state["count"] > 1:
+                log.warning("second_signal_exit_now", signal=signal.Signals(signum).name)
+                raise SystemExit(130)
+            self.stop(signal.Signals(signum).name)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, on_signal, sig)
+
+    async def _stop_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.stop("duration")
+
+    def _spawn(self, name: str, coro: Awaitable[Any]) -> asyncio.Task:
+        task = asyncio.create_task(coro, name=f"jitmaker.{name}")
+        self._tasks[name] = task
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        if task.cancelled() or self._stop.is_set():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error(
+                "task_failed", task=task.get_name(), error=str(exc), error_type=type(exc).__name__
+            )
+            self.stop(f"task {task.get_name()} failed")
+
+    async def _start(self) -> None:
+        from jitmaker.chain.rpc import Commitment, RpcClient
+        from jitmaker.chain.sender import BlockhashCache, PriorityFeeEstimator
+
+        cfg = self.config
+        endpoints = [self.http_url, *cfg.failover_endpoints]
+        self.rpc = RpcClient(endpoints, commitment=Commitment(cfg.commitment.value))
+        self.blockhashes = BlockhashCache(self.rpc, refresh_s=1.0)
+        from jitmaker.config import PriorityFeeMethod
+
+        self.fees = PriorityFeeEstimator(
+            self.rpc,
+            cap=cfg.max_priority_fee_micro_lamports,
+            accounts=[cfg.jit_proxy_program_id],
+            multiplier=cfg.priority_fee_multiplier,
+            fixed=cfg.max_priority_fee_micro_lamports
+            if cfg.priority_fee_method is PriorityFeeMethod.FIXED
+            else None,
+        )
+        await self._start_health()
+        await self.bootstrap()
+        self._build_executor()
+        await self._start_feeds()
+        self.blockhashes.start()
+        self.fees.start()
+        self._spawn("watchdog", self._watchdog_forever())
+        self._set_state(EngineState.RUNNING)
+        log.info(
+            "engine_started",
+            markets=[_mkey(k) for k in self.markets],
+            slot=self.slot,
+            authority=str(self.authority),
+            dry_run=cfg.dry_run,
+            mode=cfg.execution_mode.value,
+        )
+
+    async def _shutdown(self) -> None:
+        self._set_state(EngineState.STOPPING)
+        from jitmaker import sdnotify
+
+        sdnotify.notify("STOPPING=1")
+        grace = self.config.shutdown_grace_s
+        deadline = self.clock() + grace
+        while self.executor is not None and self.executor.in_flight and self.clock() < deadline:
+            await asyncio.sleep(0.05)
+        if self.executor is not None and self.executor.in_flight:
+            log.warning("in_flight_at_exit", count=len(self.executor.in_flight))
+            self.counters.unknown_outcomes += len(self.executor.in_flight)
+        for name, task in list(self._tasks.items()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._tasks.pop(name, None)
+        if self.sender is not None:
+            left = await self.sender.drain(max(0.0, deadline - self.clock()))
+            if left:
+                log.warning("in_flight_at_exit", count=left)
+        for closer in (
+            self.sender,
+            getattr(self, "blockhashes", None),
+            getattr(self, "fees", None),
+            self.subs,
+            self.rpc,
+            self.health,
+        ):
+            if closer is None:
+                continue
+            with contextlib.suppress(Exception):
+                close = getattr(closer, "close", None) or getattr(closer, "stop", None)
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await asyncio.wait_for(result, 5)
+        log.info(
+            "engine_stopped", **{k: v for k, v in self.summary().items() if isinstance(v, int)}
+        )
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            log.info("engine_state", state=state, previous=self.state, reason=self.halt_reason)
+        self.state = state
+        self.metrics.set_state(state)
+
+    # ------------------------------------------------------------------ health
+    async def _start_health(self) -> None:
+        if self.config.disable_metrics:
+            return
+        from jitmaker.health import HealthServer
+
+        self.health = HealthServer(
+            self.config.metrics_host,
+            self.config.metrics_port,
+            metrics=self.metrics.render,
+            live=self.liveness,
+            ready=self.readiness,
+        )
+        try:
+            await self.health.start()
+        except OSError as exc:
+            raise JitMakerError(
+                f"cannot serve metrics on {self.config.metrics_host}:{self.config.metrics_port}: {exc.strerror}"
+            ) from None
+
+    def liveness(self) -> tuple[bool, dict[str, Any]]:
+        return True, {"state": self.state, "slot": self.slot}
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        verdict = self.gate.check(self.clock())
+        ok = verdict.ok and self.state == EngineState.RUNNING
+        return ok, {
+            "state": self.state,
+            "stale": verdict.reason(),
+            "slot": self.slot,
+            "halt_reason": self.halt_reason,
+            "feeds": self.gate.snapshot(self.clock()),
+        }
+
+    async def _watchdog_forever(self) -> None:
+        from jitmaker import sdnotify
+
+        sdnotify.notify("READY=1")
+        interval = sdnotify.watchdog_interval_s() or 1.0
+        while True:
+            await asyncio.sleep(min(interval, 1.0))
+            verdict = self.gate.check(self.clock())
+            for feed, lag in self.gate.lag_slots().items():
+                self.metrics.feed_lag.labels(feed=feed).set(lag)
+            if self.state in (EngineState.RUNNING, EngineState.STALE):
+                new = EngineState.RUNNING if verdict.ok else EngineState.STALE
+                if new != self.state:
+                    if new == EngineState.STALE:
+                        log.warning("inputs_stale", stale=verdict.reason())
+                    self._set_state(new)
+            sdnotify.notify("WATCHDOG=1")
+
+    # ------------------------------------------------------------------ bootstrap
+    async def bootstrap(self) -> None:
+        """Snapshot everything and replace state wholesale (start and every reconnect)."""
+        from jitmaker.chain.rpc import DataSize, Memcmp
+
+        rpc = self.rpc
+        self.slot = max(self.slot, await rpc.get_slot())
+        perps = await rpc.get_program_accounts(
+            str(self._drift), filters=[Memcmp(0, PERP_MARKET_DISCRIMINATOR)]
+        )
+        for acc in perps.value:
+            self.market_data.set_perp(decode_perp_market(acc.data))
+        spots = await rpc.get_program_accounts(
+            str(self._drift), filters=[Memcmp(0, SPOT_MARKET_DISCRIMINATOR)]
+        )
+        for acc in spots.value:
+            self.market_data.set_spot(decode_spot_market(acc.data))
+        for key in self.markets:
+            have = self.market_data.perp if key[0] is MarketType.PERP else self.market_data.spot
+            if key[1] not in have:
+                raise JitMakerError(f"market {_mkey(key)} does not exist on this cluster")
+        oracles = self.market_data.oracle_pubkeys(list(self.markets))
+        accounts = await rpc.get_multiple_accounts([str(k) for k in oracles])
+        for pubkey, acc in zip(oracles, accounts.value, strict=True):
+            if acc is not None:
+                self.market_data.set_oracle(pubkey, acc.data)
+        users = await rpc.get_multiple_accounts([str(k) for k in self.our_users.values()])
+        for sub, acc in zip(self.our_users, users.value, strict=True):
+            if acc is None:
+                raise JitMakerError(
+                    f"no Drift user for subaccount {sub} of {self.authority}; initialize it first"
+                )
+            self.user_accounts[sub] = decode_user(acc.data)
+        self._refresh_limits()
+        book = await rpc.get_program_accounts(
+            str(self._drift),
+            filters=[
+                Memcmp(0, USER_DISCRIMINATOR),
+                Memcmp(HAS_OPEN_ORDER_OFFSET, b"\x01"),
+                DataSize(4376),
+            ],
+        )
+        snapshot = {}
+        for acc in book.value:
+            try:
+                snapshot[Pubkey.from_string(acc.pubkey)] = decode_user(acc.data)
+            except JitMakerError:
+                log.warning("bad_account_skipped", account=acc.pubkey, rate_limit_key="bad_account")
+        slot = book.slot or self.slot
+        self.dlob.load(snapshot, slot)
+        self.auction_users = {k: u for k, u in snapshot.items() if u.has_open_auction}
+        await self.blockhashes.refresh()
+        log.info(
+            "snapshot_loaded",
+            slot=slot,
+            users=len(snapshot),
+            perp_markets=len(perps.value),
+            spot_markets=len(spots.value),
+        )
+
+    def _build_executor(self) -> None:
+        builders = {}
+        for sub in self.our_users:
+            builder = MakerTxBuilder(
+                self.keypair,
+                self.market_data.directory,
+                sub_account_id=sub,
+                drift_program_id=self._drift,
+                jit_program_id=self._jit,
+                maker_markets=user_markets(self.user_accounts[sub]),
+            )
+            builders[sub] = builder
+        self.builders = builders
+        self.executor = Executor(
+            builders=builders,
+            subaccount_of={k: m.subaccount for k, m in self.markets.items()},
+            mode=self.config.execution_mode,
+            post_only=self.config.post_only,
+            cu_limit=self.config.jit_cu_limit,
+            gate=self.gate,
+            metrics=self.metrics,
+            counters=self.counters,
+            send=self._send,
+            blockhash=self._current_blockhash,
+            cu_price=self._current_cu_price,
+            positions=self._position,
+            taker_user=self.auction_users.get,
+            can_trade=self._can_trade,
+            risk_check=self._risk_check if self.risk is not None else None,
+            dry_run=self.config.dry_run,
+            drift_program_id=self._drift,
+            jit_program_id=self._jit,
+            clock=self.clock,
+        )
+
+    # ------------------------------------------------------------------ feeds
+    async def _start_feeds(self) -> None:
+        from jitmaker.chain.rpc import Commitment, Memcmp
+        from jitmaker.chain.ws import SubscriptionManager
+
+        cfg = self.config
+        ws_url = self.ws_url or _derive_ws(self.http_url)
+        stall = cfg.resub_timeout_ms / 1000
+        # Account and program subscriptions only speak when an account changes, so their
+        # silence proves nothing; they share one socket with the slot feed, whose silence is
+        # the stall signal for all of them. They are tracked (for /readyz and metrics) with an
+        # effectively unbounded silence, and the gate blocks on the slot feed and the oracles.
+        self.gate.register("slot", max_silence_s=stall)
+        for name in ("auctions", "book", "own_users"):
+            self.gate.register(name, max_silence_s=float("inf"))
+        for key in self.markets:
+            self.gate.register(
+                f"oracle:{_mkey(key)}",
+                max_silence_s=max(stall, 10.0),
+                max_lag_slots=cfg.oracle_max_staleness_slots,
+            )
+        now = self.clock()
+        for name in ("auctions", "book", "own_users"):
+            self.gate.observe(name, self.slot, now)  # the snapshot is a frame
+        for key in self.markets:
+            reading = self.market_data.oracle(key, self.slot)
+            if reading is not None:
+                self.gate.observe(f"oracle:{_mkey(key)}", reading.slot, now)
+        self.subs = SubscriptionManager(
+            ws_url,
+            commitment=Commitment(cfg.commitment.value),
+            stall_timeout_s=stall,
+            on_reconnect=self._on_reconnect,
+            clock=self.clock,
+        )
+        drift = str(self._drift)
+        await self.subs.slot_subscribe(self._on_slot)
+        await self.subs.program_subscribe(
+            drift,
+            self._on_auction_user,
+            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_AUCTION_OFFSET, b"\x01")],
+        )
+        await self.subs.program_subscribe(
+            drift,
+            self._on_book_user,
+            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_ORDER_OFFSET, b"\x01")],
+        )
+        for sub, pubkey in self.our_users.items():
+            await self.subs.account_subscribe(str(pubkey), self._own_user_handler(sub))
+        for key in self.markets:
+            pda = (
+                perp_market_pda(key[1], self._drift)
+                if key[0] is MarketType.PERP
+                else spot_market_pda(key[1], self._drift)
+            )
+            await self.subs.account_subscribe(str(pda), self._market_handler(key))
+        for key in self.markets:
+            oracle = self.market_data.oracle_of[key][0]
+            await self.subs.account_subscribe(str(oracle), self._oracle_handler(key, oracle))
+        self.subs.start()
+        if not await self.subs.wait_ready(10.0):
+            raise JitMakerError("websocket subscriptions were not confirmed within 10 s")
+        from jitmaker.chain.rpc import RpcClient as _Rpc
+        from jitmaker.chain.sender import Sender
+        from jitmaker.chain.txerrors import ProgramIds
+
+        extra = [_Rpc([url], max_attempts=1) for url in cfg.additional_send_tx_endpoints]
+        self.sender = Sender(
+            self.rpc,
+            send_rpcs=[self.rpc, *extra],
+            on_outcome=self._on_tx_outcome,
+            program_ids=ProgramIds(drift=drift, jit_proxy=str(self._jit)),
+            rebroadcast_s=None if cfg.tx_max_retries == 0 else 0.8,
+        )
+        self.sender.start()
+
+    async def _on_reconnect(self, _info: Any = None) -> None:
+        self.counters.reconnects += 1
+        self.metrics.reconnects.labels(feed="ws").inc()
+        log.warning("feeds_reconnected_resnapshot", reconnects=self.counters.reconnects)
+        try:
+            await self.bootstrap()
+        except JitMakerError as exc:
+            log.error("resnapshot_failed", error=str(exc))
+            return
+        now = self.clock()
+        for name in ("auctions", "book", "own_users"):
+            self.gate.observe(name, self.slot, now)
+
+    def _on_slot(self, update: Any) -> None:
+        slot = update.slot
+        if slot <= self.slot and self.slot - slot < 1000:
+            self.gate.observe("slot", self.slot, self.clock())
+            return
+        self.slot = slot
+        now = self.clock()
+        self.gate.observe("slot", slot, now)
+        self.metrics.slot.set(slot)
+        self.blockhashes.on_slot(slot)
+        if self.state not in (EngineState.RUNNING, EngineState.STALE):
+            return
+        views, positions = {}, {}
+        for key in self.markets:
+            view = self.market_data.view(key, slot, self.dlob, self._our_user_keys)
+            if view is not None:
+                views[key] = view
+                positions[key] = self._position_view(key)
+        for key, strategy in self.strategies.items():
+            if key not in views:
+                continue
+            try:
+                commands = strategy.on_slot(slot, {key: views[key]}, {key: positions[key]})
+            except Exception as exc:
+                log.error(
+                    "strategy_failed", market=_mkey(key), error=str(exc), rate_limit_key=_mkey(key)
+                )
+                continue
+            self._run_commands(commands, strategy, None)
+
+    def _on_auction_user(self, update: Any) -> None:
+        t0 = time.perf_counter_ns()
+        pubkey, data, slot = update.pubkey, update.data, update.slot
+        now = self.clock()
+        self.gate.observe("auctions", slot, now)
+        try:
+            user = decode_user(data)
+        except JitMakerError as exc:
+            log.warning(
+                "bad_user_account", account=pubkey, error=str(exc), rate_limit_key="bad_user"
+            )
+            return
+        key = Pubkey.from_string(pubkey)
+        self.auction_users[key] = user
+        if len(self.auction_users) > 50_000:
+            self.auction_users.pop(next(iter(self.auction_users)))
+        self.dlob.apply_user(key, user, slot)
+        self.handle_auction_user(key, user, max(slot, self.slot), t0)
+
+    def handle_auction_user(self, key: Pubkey, user: Any, slot: int, t0: int | None = None) -> int:
+        """Decide on every live auction of ``user`` in our markets. Returns attempts sent."""
+        if self.state != EngineState.RUNNING:
+            return 0
+        is_self = bytes(key) in self._our_user_keys
+        sent = 0
+        for order in user.orders:
+            if order[12] != 1 or order[22] == 0:  # status Open, has an auction
+                continue
+            mkey = (order.market_type, order.market_index)
+            strategy = self.strategies.get(mkey)
+            if strategy is None or is_auction_complete(order, slot):
+                continue
+            view = self.market_data.view(mkey, slot, self.dlob, self._our_user_keys)
+            if view is None:
+                continue
+            self.counters.market(_mkey(mkey)).auctions_seen += 1
+            self.metrics.auctions_seen.labels(market=_mkey(mkey)).inc()
+            auction = AuctionView(key, order, is_self=is_self)
+            try:
+                commands = strategy.on_auction(auction, view, self._position_view(mkey), slot)
+            except Exception as exc:
+                log.error(
+                    "strategy_failed",
+                    market=_mkey(mkey),
+                    error=str(exc),
+                    rate_limit_key=_mkey(mkey),
+                )
+                continue
+            sent += self._run_commands(commands, strategy, t0)
+        return sent
+
+    def _run_commands(self, commands: list, strategy: Any, t0: int | None) -> int:
+        sent = 0
+        for command in commands:
+            if isinstance(command, Attempt):
+                if self.executor.execute(command, strategy, t0) is not None:
+                    sent += 1
+            elif isinstance(command, Skip):
+                self.metrics.skips.labels(reason=command.reason.value).inc()
+                self.skip_counts[command.reason.value] += 1
+        return sent
+
+    def _on_book_user(self, update: Any) -> None:
+        pubkey, data, slot = update.pubkey, update.data, update.slot
+        self.gate.observe("book", slot, self.clock())
+        try:
+            user = decode_user(data)
+        except JitMakerError:
+            log.warning("bad_user_account", account=pubkey, rate_limit_key="bad_user")
+            return
+        self.dlob.apply_user(Pubkey.from_string(pubkey), user, slot)
+
+    def _own_user_handler(self, sub: int) -> Callable[[Any], None]:
+        def handle(update: Any) -> None:
+            data, slot = update.data, update.slot
+            self.gate.observe("own_users", slot, self.clock())
+            try:
+                user = decode_user(data)
+            except JitMakerError:
+                log.warning("bad_own_user_account", subaccount=sub, rate_limit_key=f"own{sub}")
+                return
+            old = self.user_accounts.get(sub)
+            self.user_accounts[sub] = user
+            self._account_fills(sub, old, user)
+            builder = getattr(self, "builders", {}).get(sub)
+            if builder is not None:
+                builder.set_maker_markets(user_markets(user))
+            self._refresh_limits()
+
+        return handle
+
+    def _market_handler(self, key: MarketKey) -> Callable[[Any], None]:
+        def handle(update: Any) -> None:
+            data = update.data
+            try:
+                market = (
+                    decode_perp_market(data)
+                    if key[0] is MarketType.PERP
+                    else decode_spot_market(data)
+                )
+            except JitMakerError:
+                log.warning("bad_market_account", market=_mkey(key), rate_limit_key=_mkey(key))
+                return
+            if key[0] is MarketType.PERP:
+                self.market_data.set_perp(market)
+            else:
+                self.market_data.set_spot(market)
+
+        return handle
+
+    def _oracle_handler(self, key: MarketKey, pubkey: Pubkey) -> Callable[[Any], None]:
+        def handle(update: Any) -> None:
+            data, slot = update.data, max(update.slot, self.slot)
+            self.market_data.set_oracle(pubkey, data)
+            reading = self.market_data.oracle(key, slot)
+            if reading is None:
+                log.warning(
+                    "bad_oracle_account", market=_mkey(key), rate_limit_key=f"o{_mkey(key)}"
+                )
+                return
+            self.gate.observe(f"oracle:{_mkey(key)}", reading.slot, self.clock())
+            if self.risk is not None:
+                self.risk.observe_oracle(key, reading.slot, reading.price)
+
+        return handle
+
+    # ------------------------------------------------------------------ positions, sizing
+    def _position(self, key: MarketKey) -> int | None:
+        market = self.markets.get(key)
+        user = self.user_accounts.get(market.subaccount) if market else None
+        if user is None:
+            return None
+        if key[0] is MarketType.PERP:
+            pos = user.perp_position(key[1])
+            return pos.base_asset_amount if pos is not None else 0
+        pos = user.spot_position(key[1])
+        if pos is None:
+            return 0
+        from jitmaker.accounts import SpotBalanceType, token_amount
+
+        spot = self.market_data.spot.get(key[1])
+        amount = token_amount(pos.scaled_balance, spot, pos.balance_type) if spot else 0
+        return amount if pos.balance_type == SpotBalanceType.DEPOSIT else -amount
+
+    def _position_view(self, key: MarketKey) -> PositionView:
+        position = self._position(key) or 0
+        max_pos, min_pos = self.limits.get(key, (0, 0))
+        return PositionView(position, max_pos, min_pos)
+
+    def _refresh_limits(self) -> None:
+        """Bounds per market from the subaccount's value and its shared leverage target."""
+        by_sub: dict[int, list[MarketKey]] = {}
+        for key, market in self.markets.items():
+            by_sub.setdefault(market.subaccount, []).append(key)
+        for sub, keys in by_sub.items():
+            user = self.user_accounts.get(sub)
+            if user is None:
+                continue
+            value = account_value(user, self.market_data, self.slot)
+            for key in keys:
+                market = self.markets[key]
+                view = self.market_data.view(key, self.slot)
+                if view is None:
+                    continue
+                lev = leverage_ppm(
+                    str(
+                        market.target_leverage
+                        if market.target_leverage.denominator == 1
+                        else float(market.target_leverage)
+                    )
+                )
+                lev //= len(keys)
+                limits = position_limits(
+                    value,
+                    view.oracle_price,
+                    lev,
+                    view.base_precision,
+                    view.step_size,
+                    market.max_position_base,
+                )
+                self.limits[key] = (limits.max_position, limits.min_position)
+                position = self._position(key) or 0
+                self.counters.market(_mkey(key)).position_base = position
+                self.metrics.position.labels(market=_mkey(key)).set(position)
+
+    def _account_fills(self, sub: int, old: Any, new: Any) -> None:
+        """Our position moves only through our own fills: count them per market."""
+        if old is None:
+            return
+        for key, market in self.markets.items():
+            if market.subaccount != sub or key[0] is not MarketType.PERP:
+                continue
+            before = old.perp_position(key[1])
+            after = new.perp_position(key[1])
+            b0 = before.base_asset_amount if before else 0
+            b1 = after.base_asset_amount if after else 0
+            if b0 == b1:
+                continue
+            q0 = before.quote_asset_amount if before else 0
+            q1 = after.quote_asset_amount if after else 0
+            counters = self.counters.market(_mkey(key))
+            counters.filled_base += abs(b1 - b0)
+            counters.filled_quote += abs(q1 - q0)
+            self.metrics.filled_base.labels(market=_mkey(key)).inc(abs(b1 - b0) / 1e9)
+            self.metrics.filled_notional.labels(market=_mkey(key)).inc(abs(q1 - q0) / 1e6)
+            # the bounds in force when the fill was sent (limits refresh after this call);
+            # jit-proxy sizes a fill to exactly the room left, so landing outside is a breach
+            max_pos, min_pos = self.limits.get(key, (0, 0))
+            cap = market.max_position_base
+            grew = abs(b1) > abs(b0)
+            if grew and (b1 > max_pos or b1 < min_pos or (cap is not None and abs(b1) > cap)):
+                self.counters.position_limit_breaches += 1
+                log.error(
+                    "position_limit_breached",
+                    market=_mkey(key),
+                    position=b1,
+                    max_position=max_pos,
+                    min_position=min_pos,
+                )
+
+    # ------------------------------------------------------------------ sending
+    def _can_trade(self) -> RefusedReason | None:
+        if self.state == EngineState.STOPPING or self._stop.is_set():
+            return RefusedReason.STOPPING
+        if self.state == EngineState.HALTED:
+            return RefusedReason.HALTED
+        if self.risk is not None and getattr(self.risk, "halted", False):
+            return RefusedReason.HALTED
+        return None
+
+    def _risk_check(self, attempt: Attempt) -> str | None:
+        from jitmaker.strategies.sizing import PositionLimits
+
+        key = (attempt.market_type, attempt.market_index)
+        view = self.market_data.view(key, self.slot)
+        if view is None:
+            return "no_market_view"
+        existing = self._position(key) or 0
+        taker = self.auction_users.get(attempt.taker)
+        unfilled = None
+        if taker is not None:
+            order = taker.order_by_id(attempt.taker_order_id)
+            if order is not None:
+                unfilled = order.unfilled
+        try:
+            limits = PositionLimits(attempt.max_position, attempt.min_position)
+        except ValueError:
+            return "bad_limits"
+        verdict = self.risk.check(attempt, view, existing, limits, self.slot, unfilled)
+        if verdict.ok:
+            return None
+        return verdict.reason.value
+
+    def _current_blockhash(self) -> tuple[bytes, int] | None:
+        from solders.hash import Hash
+
+        try:
+            cached = self.blockhashes.current()
+        except JitMakerError:
+            return None
+        key = cached.blockhash
+        if self._blockhash_key != key:
+            self._blockhash_key = key
+            self._blockhash = (bytes(Hash.from_string(key)), cached.last_valid_block_height)
+        return self._blockhash
+
+    def _current_cu_price(self) -> int | None:
+        price = self.fees.current()
+        return price if price > 0 else None
+
+    def _send(self, raw: bytes, signature: str, last_valid: int, programs: tuple[str, ...]) -> None:
+        self.sender.send(raw, last_valid, signature=signature, ix_program_ids=programs)
+
+    def _on_tx_outcome(self, outcome: Any) -> None:
+        from jitmaker.chain.sender import Expired, Failed, Landed
+
+        signature = outcome.signature
+        if isinstance(outcome, Landed):
+            kind, reason = OutcomeKind.FILLED, "filled"
+        elif isinstance(outcome, Failed):
+            kind = _FAILURE_KINDS.get(outcome.failure.reason.name, OutcomeKind.UNKNOWN)
+            reason = outcome.failure.reason.name.lower()
+            if kind is OutcomeKind.UNKNOWN:
+                log.warning(
+                    "tx_failed_unclassified",
+                    tx_sig=signature,
+                    failure=str(outcome.failure),
+                    rate_limit_key="unclassified",
+                )
+        elif isinstance(outcome, Expired):
+            kind, reason = OutcomeKind.BLOCKHASH_EXPIRED, "blockhash"
+        else:
+            kind, reason = OutcomeKind.TIMEOUT, "unknown_outcome"
+            self.counters.unknown_outcomes += 1
+        flight = self.executor.on_outcome(signature, kind, reason) if self.executor else None
+        if flight is None or self.risk is None:
+            return
+        event = self.risk.on_outcome(kind, self.slot)
+        if event is not None and getattr(self.risk, "halted", False):
+            self.halt(
+                f"{event.reason.value}: {event.detail}" if event.reason else str(event.detail)
+            )
+
+    def halt(self, reason: str) -> None:
+        self.halt_reason = reason
+        self.counters.halts.append({"slot": self.slot, "reason": reason})
+        log.error("halted", reason=reason)
+        self._set_state(EngineState.HALTED)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> dict[str, Any]:
+        return self.counters.to_json(
+            strategy_skips=dict(sorted(self.skip_counts.items())),
+            traded=not self.config.dry_run,
+            state=self.state,
+            halt_reason=self.halt_reason,
+            slot=self.slot,
+            authority=str(self.authority),
+        )
+
+
+_FAILURE_KINDS = {
+    "NOT_CROSSED": OutcomeKind.NOT_CROSSED,
+    "NO_FILL": OutcomeKind.NO_FILL,
+    "POSITION_LIMIT": OutcomeKind.POSITION_LIMIT,
+    "INSUFFICIENT_COLLATERAL": OutcomeKind.POSITION_LIMIT,
+    "ORACLE": OutcomeKind.ORACLE_INVALID,
+    "BLOCKHASH": OutcomeKind.BLOCKHASH_EXPIRED,
+    "TAKER_GONE": OutcomeKind.TAKER_ORDER_NOT_FOUND,
+    "ALREADY_PROCESSED": OutcomeKind.FILLED,
+}
+
+
+def _derive_ws(http_url: str) -> str:
+    """driftpy's rule: explicit port -> port + 1; scheme http->ws, https->wss."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(http_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    netloc = parts.netloc
+    if parts.port:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port + 1}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
