@@ -218,3 +218,11 @@ def test_user_stats_offsets_from_protocol_doc():
 def test_account_kind_unknown():
     assert account_kind(b"\x01" * 100) is AccountKind.UNKNOWN
     assert account_kind(b"") is AccountKind.UNKNOWN
+
+
+def test_codecs_accept_bytearray_and_memoryview():
+    data = encode_perp_market(PerpMarket.new(market_index=7))
+    assert decode_perp_market(bytearray(data)).market_index == 7
+    assert decode_perp_market(memoryview(data)).market_index == 7
+    with pytest.raises(DecodeError, match="wrong discriminator"):
+        decode_perp_market(memoryview(bytes(8) + data[8:]))

@@ -13,7 +13,9 @@ from jitmaker.accounts import (
     Order,
     OrderStatus,
     OrderType,
+    PerpPosition,
     PositionDirection,
+    SpotPosition,
     User,
     decode_user,
     encode_user,
@@ -137,3 +139,17 @@ def test_encode_rejects_out_of_range_values():
 
     with pytest.raises(EncodeError):
         encode_user(_user().replace(sub_account_id=70_000))
+
+
+def test_non_trailing_and_status_zero_slots_are_decoded_not_shared():
+    # slot 3 has status Init (0) but data; perp slot 5 and spot slot 6 are the only used ones
+    orders = [Order.new()] * 3 + [Order.new(price=123, order_id=4)]
+    perps = [PerpPosition.new()] * 5 + [PerpPosition.new(market_index=9, base_asset_amount=-1)]
+    spots = [SpotPosition.new()] * 6 + [SpotPosition.new(market_index=2, scaled_balance=5)]
+    user = User.new(orders=orders, perp_positions=perps, spot_positions=spots)
+    back = decode_user(encode_user(user))
+    assert back == user
+    assert back.orders[3].price == 123 and back.orders[3].status is OrderStatus.INIT
+    assert back.perp_position(9).base_asset_amount == -1
+    assert back.spot_position(2).scaled_balance == 5
+    assert back.perp_positions[5].market_index == 9 and back.spot_positions[6].market_index == 2

@@ -132,6 +132,13 @@ class _UserMixin:
     def pack(self) -> bytes:
         return encode_user(self)  # type: ignore[arg-type]
 
+    def __repr__(self) -> str:
+        return (
+            f"User(authority={self.authority}, sub_account_id={self[18]}, "  # type: ignore[attr-defined,index]
+            f"open_orders={self[22]}, open_auctions={self[24]}, "  # type: ignore[index]
+            f"next_order_id={self[15]}, status={self[19]}, idle={self[21]})"  # type: ignore[index]
+        )
+
 
 User = record(
     "User",
@@ -176,7 +183,16 @@ User = record(
     ),
 )
 _I_ORDERS = User._INDEX["orders"]
-assert User._INDEX["status"] == 19
+assert (User._INDEX["status"], User._INDEX["sub_account_id"], User._INDEX["open_orders"]) == (
+    19,
+    18,
+    22,
+)
+assert (User._INDEX["open_auctions"], User._INDEX["next_order_id"], User._INDEX["idle"]) == (
+    24,
+    15,
+    21,
+)
 _I_PERPS = User._INDEX["perp_positions"]
 _I_SPOTS = User._INDEX["spot_positions"]
 _COUNTER_FIELDS = ("open_orders", "has_open_order", "open_auctions", "has_open_auction")
