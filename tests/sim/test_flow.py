@@ -83,3 +83,20 @@ def test_taker_counters_drop_when_orders_finish():
     assert open_auctions <= len(sim.reporter.open)
     assert sim.flow.stats.expired_cancels + sim.flow.stats.keeper_fills > 0
     sim.reporter.close()
+
+
+def test_after_the_auction_leftovers_hit_resting_orders_and_the_amm():
+    sim = _run(5, 400)
+    report = sim.report()
+    after = [
+        f
+        for a in report["auctions"]
+        for f in a["fills"]
+        if f["slot"] == a["slot"] + a["auction_duration"] + 1
+    ]
+    makers = {f["maker"] for f in after}
+    assert "AMM" in makers
+    assert makers & {"maker-fast", "maker-steady"}  # resting post-only quotes
+    assert all(f["maker_order_id"] for f in after if f["maker"] != "AMM")
+    assert sim.flow.stats.resting_placed > 0 and sim.flow.stats.resting_rejected == 0
+    sim.reporter.close()

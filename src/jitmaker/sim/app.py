@@ -247,6 +247,8 @@ class Simulator:
             "competitor_fills": f.competitor_fills,
             "keeper_fills": f.keeper_fills,
             "expired_cancels": f.expired_cancels,
+            "resting_placed": f.resting_placed,
+            "resting_rejected": f.resting_rejected,
             "transactions_landed": len(self.chain.statuses),
             "rpc_requests": self.rpc.request_count,
             "notifications_sent": self.pubsub.notifications_sent,

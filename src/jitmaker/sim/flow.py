@@ -21,7 +21,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from jitmaker.accounts.enums import MarketType, OrderType, PositionDirection
+from jitmaker.accounts.enums import MarketType, OrderType, PositionDirection, PostOnlyParam
 from jitmaker.sim.ledger import Account
 from jitmaker.sim.state import SLOT_SECONDS_DEN, SLOT_SECONDS_NUM, Chain
 from jitmaker.sim.world import (
@@ -75,6 +75,8 @@ class FlowStats:
     competitor_fills: int = 0
     keeper_fills: int = 0
     expired_cancels: int = 0
+    resting_placed: int = 0
+    resting_rejected: int = 0
 
 
 class Flow:
@@ -118,7 +120,56 @@ class Flow:
         for fn, args in self._events.pop(slot, ()):
             fn(*args)
         if self.enabled:
+            self._resting(slot)
             self._arrivals(slot)
+
+    # -- resting liquidity -------------------------------------------------------------------
+
+    def _resting(self, slot: int) -> None:
+        for i, maker in enumerate(self.world.competitors):
+            spec = maker.spec
+            if spec.resting_offset_bps <= 0 or spec.resting_refresh_slots <= 0:
+                continue
+            if (slot + i * 7) % spec.resting_refresh_slots:
+                continue  # staggered so makers do not all refresh in the same slot
+            self._refresh_resting(maker, slot)
+
+    def _refresh_resting(self, maker: Participant, slot: int) -> None:
+        """Expire the maker's old quotes, then rest a post-only bid and ask per market."""
+        ctx = self.make_context()
+        result = self.program.cancel_expired(self.chain.ledger, ctx, maker.user)
+        if result.err is None and result.changed:
+            self._apply(result)
+        spec = maker.spec
+        refresh_secs = spec.resting_refresh_slots * SLOT_SECONDS_NUM // SLOT_SECONDS_DEN
+        max_ts = self.chain.unix_timestamp + max(1, refresh_secs) - 1
+        for market in self.world.perp.values():
+            oracle = market.oracle_price
+            offset = _frac(oracle, spec.resting_offset_bps)
+            base = market.spec.taker_median_base * spec.resting_size_multiple
+            base -= base % market.spec.step_size
+            for direction, price in (
+                (PositionDirection.LONG, oracle - offset),
+                (PositionDirection.SHORT, oracle + offset),
+            ):
+                params = self.program.OrderParams(
+                    order_type=OrderType.LIMIT,
+                    market_type=MarketType.PERP,
+                    direction=direction,
+                    base_asset_amount=base,
+                    price=price,
+                    market_index=market.index,
+                    post_only=PostOnlyParam.MUST_POST_ONLY,
+                    max_ts=max_ts,
+                )
+                placed = self.program.place_taker_order(
+                    self.chain.ledger, self.make_context(), maker.user, params
+                )
+                if placed.err is None:
+                    self.stats.resting_placed += 1
+                    self._apply(placed)
+                else:
+                    self.stats.resting_rejected += 1
 
     # -- oracles ---------------------------------------------------------------------------
 

@@ -97,6 +97,11 @@ class CompetitorSpec:
     participation: float = 0.5
     max_position_usdc: int = 250_000 * 10**6
     collateral_usdc: int = 50_000_000 * 10**6
+    # resting post-only limit orders at oracle +/- this many bps (0 = none), refreshed
+    # (expired and re-placed) every ``resting_refresh_slots``; size = taker median x multiple
+    resting_offset_bps: float = 0.0
+    resting_refresh_slots: int = 50
+    resting_size_multiple: int = 3
 
 
 @dataclass(frozen=True)
