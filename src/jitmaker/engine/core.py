@@ -28,7 +28,7 @@ from jitmaker.auction import is_auction_complete
 from jitmaker.chain.maker_tx import MakerTxBuilder
 from jitmaker.chain.pdas import perp_market_pda, spot_market_pda, user_pda
 from jitmaker.chain.remaining import user_markets
-from jitmaker.config import Config
+from jitmaker.config import Config, ExecutionMode
 from jitmaker.dlob import DLOB
 from jitmaker.engine.executor import Executor, RefusedReason
 from jitmaker.engine.marketdata import MarketData, account_value
@@ -731,6 +731,9 @@ class Engine:
             q0 = before.quote_asset_amount if before else 0
             q1 = after.quote_asset_amount if after else 0
             counters = self.counters.market(_mkey(key))
+            if self.config.execution_mode is not ExecutionMode.JIT_PROXY:
+                counters.fills += 1
+                self.metrics.fills.labels(market=_mkey(key)).inc()
             counters.filled_base += abs(b1 - b0)
             counters.filled_quote += abs(q1 - q0)
             self.metrics.filled_base.labels(market=_mkey(key)).inc(abs(b1 - b0) / 1e9)
@@ -824,7 +827,14 @@ class Engine:
         else:
             kind, reason = OutcomeKind.TIMEOUT, "unknown_outcome"
             self.counters.unknown_outcomes += 1
-        flight = self.executor.on_outcome(signature, kind, reason) if self.executor else None
+        # jit-proxy reverts with NoFill when nothing traded, so a landed jit is a fill; a landed
+        # place_and_make may have matched nothing, so its fills are counted from our position
+        count_fill = self.config.execution_mode is ExecutionMode.JIT_PROXY
+        flight = (
+            self.executor.on_outcome(signature, kind, reason, count_fill=count_fill)
+            if self.executor
+            else None
+        )
         if flight is None or self.risk is None:
             return
         event = self.risk.on_outcome(kind, self.slot)

@@ -302,15 +302,20 @@ class Executor:
             )
 
     # ------------------------------------------------------------------ outcomes
-    def on_outcome(self, signature: str, kind: OutcomeKind, reason: str) -> InFlight | None:
+    def on_outcome(
+        self, signature: str, kind: OutcomeKind, reason: str, *, count_fill: bool = True
+    ) -> InFlight | None:
+        """Record an attempt's fate. ``count_fill=False`` when landing does not prove a fill
+        (place_and_make: an IOC maker order that matched nothing lands without error)."""
         flight = self.in_flight.pop(signature, None)
         if flight is None:
             return None
         attempt = flight.attempt
         counters = self.counters.market(flight.market)
         if kind is OutcomeKind.FILLED:
-            counters.fills += 1
-            self.metrics.fills.labels(market=flight.market).inc()
+            if count_fill:
+                counters.fills += 1
+                self.metrics.fills.labels(market=flight.market).inc()
         else:
             self.counters.errors[reason] += 1
             self.metrics.errors.labels(reason=reason).inc()
