@@ -91,6 +91,7 @@ class Chain:
         # signature -> last valid block height of its blockhash (duplicate detection window)
         self.processed: dict[Signature, int] = {}
         self.blockhash_max_age = MAX_PROCESSING_AGE  # the "expire early" fault lowers this
+        self._last_valid: dict[Hash, int] = {}
         self._valid_key: tuple[int, int] | None = None
         self._valid: dict[Hash, int] = {}
         self.observers: list[Observer] = []
@@ -130,7 +131,9 @@ class Chain:
 
     def _add_blockhash(self, slot: int) -> None:
         bh = slot - self.block_height_lag
-        self.blockhashes[self._blockhash_for(slot)] = (slot, bh + MAX_PROCESSING_AGE)
+        blockhash = self._blockhash_for(slot)
+        self.blockhashes[blockhash] = (slot, bh + MAX_PROCESSING_AGE)
+        self._last_valid[blockhash] = bh + MAX_PROCESSING_AGE
 
     def _prune(self) -> None:
         height = self.block_height
@@ -138,7 +141,8 @@ class Chain:
             _, (_slot, last_valid) = next(iter(self.blockhashes.items()))
             if last_valid >= height:
                 break
-            self.blockhashes.popitem(last=False)
+            expired, _ = self.blockhashes.popitem(last=False)
+            self._last_valid.pop(expired, None)
         if len(self.processed) > 4 * self.status_capacity or (self.slot % 64 == 0):
             self.processed = {s: lv for s, lv in self.processed.items() if lv >= height}
 
@@ -154,21 +158,21 @@ class Chain:
     def valid_blockhashes(self) -> dict[Hash, int]:
         """Blockhash -> last valid block height, honouring the early-expiry fault.
 
-        Cached per (slot, max age); callers must not mutate the returned dict.
+        Maintained incrementally (or cached per slot while the fault is on); callers must not
+        mutate the returned dict.
         """
-        key = (self.slot, self.blockhash_max_age)
+        max_age = self.blockhash_max_age
+        if max_age >= MAX_PROCESSING_AGE:
+            return self._last_valid  # maintained by _add_blockhash/_prune: all still valid
+        key = (self.slot, max_age)
         if self._valid_key == key:
             return self._valid
         height = self.block_height
-        max_age = self.blockhash_max_age
-        if max_age >= MAX_PROCESSING_AGE:
-            valid = {h: lv for h, (_s, lv) in self.blockhashes.items() if lv >= height}
-        else:
-            valid = {
-                h: lv
-                for h, (s, lv) in self.blockhashes.items()
-                if lv >= height and self.slot - s <= max_age
-            }
+        valid = {
+            h: lv
+            for h, (s, lv) in self.blockhashes.items()
+            if lv >= height and self.slot - s <= max_age
+        }
         self._valid_key, self._valid = key, valid
         return valid
 
