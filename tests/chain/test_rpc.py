@@ -396,3 +396,54 @@ async def test_429_without_retry_after_cools_down_with_growing_backoff(rpc: Fake
     async with _client(rpc.url, clock, endpoint_cooldown=cooldown) as c:
         assert await c.get_slot() == 312_000_127
     assert clock.sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("with_context", [True, False])
+async def test_get_program_accounts_fast_and_checked_paths_agree(
+    rpc: FakeRpc, monkeypatch, with_context: bool
+) -> None:
+    import jitmaker.chain.rpc as rpc_mod
+
+    pk = "11111111111111111111111111111112"
+    items = [
+        {"pubkey": pk, "account": _acct(bytes(range(256)) * 17)},
+        {"pubkey": pk, "account": _acct(b"zz", "base64+zstd")},
+        {"pubkey": pk, "account": {k: v for k, v in _acct(b"no-rent").items() if k != "rentEpoch"}},
+    ]
+    rpc.handlers["getProgramAccounts"] = lambda p: (
+        {"context": {"slot": 5}, "value": items} if with_context else items
+    )
+    enc = Encoding.BASE64
+
+    calls = []
+    real = rpc_mod._gpa_with_context if with_context else rpc_mod._gpa_plain
+
+    def spy(raw: bytes):
+        calls.append(1)
+        return real(raw)
+
+    monkeypatch.setattr(rpc_mod, "_gpa_with_context" if with_context else "_gpa_plain", spy)
+    async with _client(rpc.url) as c:
+        fast = await c.get_program_accounts(DRIFT, with_context=with_context, encoding=enc)
+
+        def broken(raw: bytes):
+            raise ValueError("fast path disabled")
+
+        monkeypatch.setattr(rpc_mod, "_gpa_with_context", broken)
+        monkeypatch.setattr(rpc_mod, "_gpa_plain", broken)
+        slow = await c.get_program_accounts(DRIFT, with_context=with_context, encoding=enc)
+    assert calls == [1]
+    assert [a[:5] for a in fast.value] == [a[:5] for a in slow.value]  # rent_epoch may differ
+    assert fast.slot == slow.slot == (5 if with_context else None)
+    assert fast.value[0].data == bytes(range(256)) * 17 and fast.value[1].data == b"zz"
+
+
+async def test_get_program_accounts_error_reply_takes_the_checked_path(rpc: FakeRpc) -> None:
+    def gpa(params):
+        raise RpcFail(-32602, "Too many filters provided; max 4")
+
+    rpc.handlers["getProgramAccounts"] = gpa
+    async with _client(rpc.url) as c:
+        with pytest.raises(RpcError) as ei:
+            await c.get_program_accounts(DRIFT)
+    assert ei.value.code == -32602 and len(rpc.requests) == 1

@@ -461,3 +461,62 @@ async def test_unsubscribe_before_confirmation_cancels_the_server_side_subscript
         assert [s.kind for s in mgr.subscriptions] == [SubKind.SLOT]
     finally:
         await mgr.close()
+
+
+async def test_fast_and_checked_paths_deliver_identical_updates(monkeypatch) -> None:
+    """Account/program notifications take a solders fast path; it must agree with the checked
+    JSON path on every frame, including the ones it hands back (unknown id, bad base64...)."""
+    import json as _json
+
+    import jitmaker.chain.ws as ws_mod
+
+    acct = {
+        "lamports": 9,
+        "data": [base64.b64encode(b"\x00\x01" * 300).decode(), "base64"],
+        "owner": DRIFT,
+        "executable": False,
+        "rentEpoch": 18446744073709551615,
+        "space": 600,
+    }
+    frames = [
+        prog_note(1, "11111111111111111111111111111112", b"\x05" * 4376, 70),
+        prog_note(1, "11111111111111111111111111111112", b"", 71),
+        prog_note(1, "X", b"bad", 72, b64="@@@"),
+        prog_note(77, "11111111111111111111111111111112", b"\x01", 73),  # unknown id
+        {
+            "jsonrpc": "2.0",
+            "method": "accountNotification",
+            "params": {"result": {"context": {"slot": 74}, "value": acct}, "subscription": 2},
+        },
+        {
+            "jsonrpc": "2.0",
+            "method": "accountNotification",
+            "params": {"result": {"context": {"slot": 75}, "value": None}, "subscription": 2},
+        },
+        slot_note(3, 76),
+    ]
+
+    async def collect(fast: bool) -> tuple[list, dict]:
+        if not fast:
+            monkeypatch.setattr(ws_mod, "_FAST_HINT", __import__("re").compile("(?!x)x"))
+        mgr = SubscriptionManager("ws://127.0.0.1:1")
+        got = Recorder()
+        for sid, sub in enumerate(
+            [
+                await mgr.program_subscribe(DRIFT, got),
+                await mgr.account_subscribe("Acct", got),
+                await mgr.slot_subscribe(got),
+            ],
+            start=1,
+        ):
+            sub.server_id = sid
+            mgr._by_server_id[sid] = sub
+        for f in frames:
+            mgr._handle(_json.dumps(f), 1.0)
+        return got.items, dict(mgr.counts)
+
+    fast_items, fast_counts = await collect(True)
+    slow_items, slow_counts = await collect(False)
+    assert fast_items == slow_items and fast_counts == slow_counts
+    assert len(fast_items) == 5
+    assert fast_counts == {WsEvent.BAD_PAYLOAD: 1, WsEvent.UNKNOWN_SUBSCRIPTION: 1}

@@ -35,6 +35,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import aiohttp
 import structlog
 import zstandard
+from solders.rpc.responses import GetProgramAccountsResp, GetProgramAccountsWithContextResp
 
 from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.loglimit import LogLimiter
@@ -491,6 +492,7 @@ class RpcClient:
         max_wait_s: float | None,
         *,
         single: bool,
+        fast: Callable[[bytes], Any] | None = None,
     ) -> Any:
         n = attempts if attempts is not None else self.max_attempts
         max_wait = self.max_wait_s if max_wait_s is None else max_wait_s
@@ -510,7 +512,7 @@ class RpcClient:
                 await self._sleep(wait)
             started = self._clock()
             try:
-                body = await self._post(ep, method, data, timeout_s or self.timeout_s, single)
+                body = await self._post(ep, method, data, timeout_s or self.timeout_s, single, fast)
             except (RpcTransportError, RpcRateLimitedError) as exc:
                 last = exc
                 self._mark_failed(ep, exc)
@@ -540,7 +542,13 @@ class RpcClient:
         )
 
     async def _post(
-        self, ep: _Endpoint, method: str, payload: bytes, timeout_s: float, single: bool
+        self,
+        ep: _Endpoint,
+        method: str,
+        payload: bytes,
+        timeout_s: float,
+        single: bool,
+        fast: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """One HTTP round trip; every failure comes out as an RpcError subclass."""
         name = ep.health.name
@@ -569,6 +577,13 @@ class RpcClient:
             )
         if status != 200:
             raise RpcTransportError(f"{method}: HTTP {status} at {name}", code=status)
+        if fast is not None:
+            try:
+                return _Fast(fast(raw))
+            except BaseException as exc:  # solders: ValueError, or a Rust PanicException
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                # Anything unusual (error objects included) takes the checked path below.
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -726,9 +741,20 @@ class RpcClient:
                 raise TypeError("expected a list of {pubkey, account}")
             return Slotted(slot, [_account(str(i["pubkey"]), i["account"]) for i in r])
 
-        return await self._parsed(
-            "getProgramAccounts", [program_id, cfg], parse, timeout_s=timeout_s
+        method = "getProgramAccounts"
+        payload = {
+            "jsonrpc": "2.0",
+            "id": next(self._ids),
+            "method": method,
+            "params": [program_id, cfg],
+        }
+        fast = _gpa_with_context if with_context else _gpa_plain
+        got = await self._with_retries(
+            method, payload, timeout_s, None, None, single=True, fast=fast
         )
+        if isinstance(got, _Fast):
+            return got.value
+        return _parse_or_raise(method, got["result"], parse)
 
     async def send_transaction(
         self,
@@ -832,6 +858,38 @@ class RpcClient:
             return [PrioritizationFee(_int(i["slot"]), _int(i["prioritizationFee"])) for i in r]
 
         return await self._parsed("getRecentPrioritizationFees", [list(accounts)], parse)
+
+
+class _Fast(NamedTuple):
+    """A reply already parsed by a solders fast path."""
+
+    value: Any
+
+
+def _solders_accounts(items: Any) -> list[RawAccount]:
+    out = []
+    for k in items:
+        a = k.account
+        out.append(
+            RawAccount(str(k.pubkey), a.data, str(a.owner), a.lamports, a.executable, a.rent_epoch)
+        )
+    return out
+
+
+def _gpa_with_context(raw: bytes) -> Slotted[list[RawAccount]]:
+    """getProgramAccounts (withContext) parsed by solders: Rust JSON + base64 (+zstd), about
+    twice as fast as json + binascii for thousands of 4 KB Users."""
+    r = GetProgramAccountsWithContextResp.from_json(raw.decode())
+    if not isinstance(r, GetProgramAccountsWithContextResp):
+        raise ValueError("not a result")
+    return Slotted(r.context.slot, _solders_accounts(r.value))
+
+
+def _gpa_plain(raw: bytes) -> Slotted[list[RawAccount]]:
+    r = GetProgramAccountsResp.from_json(raw.decode())
+    if not isinstance(r, GetProgramAccountsResp):
+        raise ValueError("not a result")
+    return Slotted(None, _solders_accounts(r.value))
 
 
 def _parse_or_raise(method: str, result: Any, parse: Callable[[Any], T]) -> T:

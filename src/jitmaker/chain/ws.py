@@ -26,6 +26,7 @@ import binascii
 import inspect
 import itertools
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +36,11 @@ from typing import Any, NamedTuple
 
 import structlog
 import zstandard
+from solders.rpc.responses import (
+    AccountNotification,
+    ProgramNotification,
+    parse_websocket_message,
+)
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
@@ -159,6 +165,9 @@ class Subscription:
         return self.params[0] if self.params and isinstance(self.params[0], str) else None
 
 
+_FAST_HINT = re.compile(r'"(?:program|account)Notification"')
+
+
 class _Stalled(Exception):
     pass
 
@@ -212,6 +221,7 @@ class SubscriptionManager:
         self.counts: Counter[WsEvent] = Counter()
         self._limiter = LogLimiter(1.0, clock=clock)
         self._zstd = zstandard.ZstdDecompressor()
+        self._b58_cache: dict[Any, str] = {}
 
     # ----------------------------------------------------------------- freshness
 
@@ -472,6 +482,8 @@ class SubscriptionManager:
     # ----------------------------------------------------------------- frames
 
     def _handle(self, frame: str | bytes, now: float) -> None:
+        if isinstance(frame, str) and _FAST_HINT.search(frame, 0, 96) and self._fast(frame, now):
+            return
         try:
             obj = json.loads(frame)
         except (ValueError, UnicodeDecodeError):
@@ -539,8 +551,54 @@ class SubscriptionManager:
         ) as exc:
             self._event(WsEvent.BAD_PAYLOAD, method=sub.kind.subscribe, error=type(exc).__name__)
             return
-        if update is None:
-            return
+        if update is not None:
+            self._deliver(sub, sid, update, now)
+
+    def _fast(self, frame: str, now: float) -> bool:
+        """Account/program notifications parsed by solders (Rust JSON + base64, ~2x faster than
+        json + binascii on a 4 KB User). Anything unusual returns False and takes the checked
+        path, which does the counting; a parser failure never escapes."""
+        try:
+            msgs = parse_websocket_message(frame)
+            if len(msgs) != 1:
+                return False
+            m = msgs[0]
+            sid = m.subscription
+            sub = self._by_server_id.get(sid)
+            if sub is None:
+                return False
+            r = m.result
+            if sub.kind is SubKind.PROGRAM and isinstance(m, ProgramNotification):
+                v = r.value
+                a = v.account
+                # A program subscription only reports accounts that program owns.
+                update = AccountUpdate(
+                    self._b58(v.pubkey), a.data, r.context.slot, a.lamports, sub.params[0], now
+                )
+            elif sub.kind is SubKind.ACCOUNT and isinstance(m, AccountNotification):
+                a = r.value
+                update = AccountUpdate(
+                    sub.params[0], a.data, r.context.slot, a.lamports, str(a.owner), now
+                )
+            else:
+                return False
+        except BaseException as exc:  # solders may raise ValueError or a Rust PanicException
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return False
+        self._deliver(sub, sid, update, now)
+        return True
+
+    def _b58(self, pubkey: Any) -> str:
+        """str(Pubkey) with a bounded cache (the same few thousand Users update repeatedly)."""
+        text = self._b58_cache.get(pubkey)
+        if text is None:
+            if len(self._b58_cache) >= 65536:
+                self._b58_cache.clear()
+            text = self._b58_cache[pubkey] = str(pubkey)
+        return text
+
+    def _deliver(self, sub: Subscription, sid: int, update: Any, now: float) -> None:
         self._track(sub, update.slot, now)
         for cb in tuple(sub.callbacks):
             try:
