@@ -424,3 +424,29 @@ async def test_priority_fee_estimator_refresh_and_fixed(rpc: FakeRpc) -> None:
         assert fixed.current() == 1000 and await fixed.refresh() == 1000
         with pytest.raises(ValueError):
             PriorityFeeEstimator(client, cap=10, floor=20)
+
+
+async def test_send_failures_never_log_the_endpoint_key(rpc: FakeRpc) -> None:
+    canary = "s3nderC4n4ry0123456789abcdef"
+    chain = Chain(rpc)
+    rpc.path = f"/v2/{canary}/"
+    rpc.faults.extend([Fault("drop"), Fault("429"), Fault("garbage")])
+    chain.send_error = RpcFail(
+        -32002,
+        f"Transaction simulation failed at {rpc.url}?key={canary}",
+        {"err": "BlockhashNotFound", "logs": []},
+    )
+    with structlog.testing.capture_logs() as logs:
+        async with RpcClient(f"{rpc.url}?api-key={canary}", max_attempts=1) as client:
+            sender = _sender(client)
+            sig = sender.send(make_tx(40), 250)
+            await until(
+                lambda: sum(sender.counts[k] for k in ("send_unknown", "send_blockhash")) >= 1
+            )
+            sender.send(make_tx(41), 250)
+            sender.send(make_tx(42), 250)
+            await asyncio.sleep(0.1)
+            assert sender.outcome(sig) == Unknown(sig)
+            await sender.close()
+    assert logs
+    assert all(canary not in repr(e) for e in logs)
