@@ -70,6 +70,7 @@ def state_bytes(min_auction: int = 10, fee: tuple[int, ...] | None = None) -> by
     tier = fee or (100, 100_000, 20, 100_000, 15, 100, 5, 100)
     for i in range(10):
         struct.pack_into("<8I", buf, 168 + 32 * i, *tier)
+        struct.pack_into("<8I", buf, 528 + 32 * i, *tier)
     struct.pack_into("<Q", buf, 520, 10_000)  # flat filler fee
     struct.pack_into("<Q", buf, 896, 100_000)  # oracle_twap_5min_percent_divergence
     buf[971] = min_auction
@@ -116,14 +117,29 @@ def perp_market_bytes(
     return bytes(buf)
 
 
-def spot_market_bytes(index: int = 0) -> bytes:
+def spot_market_bytes(
+    index: int = 0,
+    *,
+    oracle: Pubkey | None = None,
+    oracle_source: int = 2,  # QuoteAsset
+    decimals: int = 6,
+    step: int = 0,
+    tick: int = 0,
+    min_order: int = 0,
+) -> bytes:
     buf = bytearray(776)
     buf[:8] = SPOT_MARKET_DISC
     buf[8:40] = bytes(spot_market_pda(index))
+    if oracle is not None:
+        buf[40:72] = bytes(oracle)
     buf[464:480] = (10**10).to_bytes(16, "little")
     buf[480:496] = (10**10).to_bytes(16, "little")
-    struct.pack_into("<I", buf, 680, 6)
+    struct.pack_into("<QQQ", buf, 592, step, tick, min_order)
+    struct.pack_into("<IIII", buf, 640, 8_000, 9_000, 12_000, 11_000)  # asset/liability weights
+    struct.pack_into("<I", buf, 680, decimals)
     struct.pack_into("<H", buf, 684, index)
+    buf[686] = 1 if index else 0  # orders enabled (not for the quote asset)
+    buf[687] = oracle_source
     buf[688] = 1
     return bytes(buf)
 
@@ -161,7 +177,10 @@ def user_bytes(
     orders: list[Order] | None = None,
     delegate: Pubkey | None = None,
     next_order_id: int = 1,
+    spots: list[tuple[int, int, int]] | None = None,
+    margin_trading: bool = False,
 ) -> bytes:
+    """``spots``: (market_index, signed token amount, decimals) after the USDC slot."""
     buf = bytearray(4376)
     buf[:8] = USER_DISC
     buf[8:40] = bytes(authority)
@@ -172,6 +191,12 @@ def user_bytes(
         struct.pack_into("<Q", buf, 104, scaled)
         struct.pack_into("<q", buf, 104 + 24, usdc)
         struct.pack_into("<HBB", buf, 104 + 32, 0, 0, 0)
+    for i, (index, tokens, decimals) in enumerate(spots or [], start=1):
+        off = 104 + 40 * i
+        scaled = abs(tokens) * 10 ** (9 - decimals)
+        struct.pack_into("<Q", buf, off, scaled)
+        struct.pack_into("<HBB", buf, off + 32, index, 0 if tokens >= 0 else 1, 0)
+    buf[4349] = 1 if margin_trading else 0
     for i, pos in enumerate(perps or []):
         off = 424 + 96 * i
         struct.pack_into("<q", buf, off + 8, pos.base)
@@ -217,6 +242,7 @@ class World:
     spot: Pubkey
     blockhash: Hash
     traders: dict[str, Trader] = field(default_factory=dict)
+    spot_markets: dict[int, tuple[Pubkey, Pubkey]] = field(default_factory=dict)
 
     def add_trader(self, name: str, seed: int, **user_kw) -> Trader:
         kp = Keypair.from_seed(bytes([seed]) * 32)
@@ -226,6 +252,35 @@ class World:
         self.ledger.put(kp.pubkey(), Account(LAMPORTS, b"", SYSTEM), 0)
         self.traders[name] = t
         return t
+
+    def add_spot_market(self, index: int = 1, price: int = ORACLE_PRICE) -> Pubkey:
+        """A tradable spot market (9 decimals, step 0.01, tick 0.0001) with a Pyth pull oracle."""
+        oracle = Pubkey.from_string("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE")
+        self.ledger.put(
+            oracle, Account(LAMPORTS, pyth_pull_bytes(price, self.ctx.slot - 1), PYTH_RECEIVER), 0
+        )
+        key = spot_market_pda(index)
+        data = spot_market_bytes(
+            index,
+            oracle=oracle,
+            oracle_source=7,
+            decimals=9,
+            step=STEP,
+            tick=TICK,
+            min_order=MIN_ORDER,
+        )
+        self.ledger.put(key, Account(LAMPORTS, data, DRIFT), 0)
+        self.spot_markets[index] = (key, oracle)
+        return key
+
+    def spot_remaining_metas(self, index: int = 1) -> list[AccountMeta]:
+        """Oracles, then spot markets 0 and ``index`` (both writable) — §5.1's spot order."""
+        key, oracle = self.spot_markets[index]
+        return [
+            AccountMeta(oracle, False, False),
+            AccountMeta(self.spot, False, True),
+            AccountMeta(key, False, True),
+        ]
 
     def remaining_metas(self) -> list[AccountMeta]:
         """Oracle, spot market 0, perp market 0 (writable) — Drift's §5.1 order."""
@@ -363,6 +418,7 @@ def jit_ix(
     *,
     signer: Keypair | None = None,
     drift_program: Pubkey = DRIFT,
+    remaining: list[AccountMeta] | None = None,
 ) -> Instruction:
     authority = (signer or maker.kp).pubkey()
     metas = [
@@ -373,7 +429,7 @@ def jit_ix(
         AccountMeta(taker.stats, False, True),
         AccountMeta(authority, True, False),
         AccountMeta(drift_program, False, False),
-        *w.remaining_metas(),
+        *(w.remaining_metas() if remaining is None else remaining),
     ]
     return Instruction(JIT_PROXY, data, metas)
 
@@ -437,6 +493,8 @@ def place_taker(
     price: int = 0,
     max_ts: int | None = None,
     post_only: int = 0,
+    market_type: int = 1,
+    market_index: int = 0,
 ) -> int:
     """Place a taker auction order at ``at_slot`` through the executor and commit it."""
     from jitmaker.sim.program import place_taker_order
@@ -445,7 +503,8 @@ def place_taker(
     w.ctx.slot = at_slot
     params = OrderParams(
         order_type=order_type,
-        market_type=1,
+        market_type=market_type,
+        market_index=market_index,
         direction=direction,
         base_asset_amount=base,
         price=price,

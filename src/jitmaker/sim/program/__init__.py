@@ -8,7 +8,9 @@ coder over driftpy's Drift IDL (independent of the bot's encoders); jit-proxy's 
 are Borsh-decoded here.
 
 Simplified on purpose (the bot's behaviour does not depend on these):
-* ``place_and_make_spot_order`` fails with InvalidOrderMarketType (spot is not simulated).
+* Spot (``place_and_make_spot_order``, ``jit`` against spot takers, ``place_taker_order``
+  with MarketType.SPOT): placement as the program; the JIT maker match moves token balances
+  through scaled balances (no interest accrual); no keeper spot fills, no external venues.
 * The AMM trades at its quoted bid/ask without moving reserves; in keeper fills a resting
   maker fills before the AMM only when its price is at least as good as the AMM's quote.
   Inside place_and_make the AMM takes no part unless asked: ``ctx.amm_in_place_and_make``
@@ -16,10 +18,11 @@ Simplified on purpose (the bot's behaviour does not depend on these):
   order is "low risk", §5.6; here from the slot after placement), and
   ``ctx.amm_jit_in_place_and_make`` enables its JIT split (§5.4, without the imbalance boost
   and wash-trade taper). Keeper fills use the AMM unless ``ctx.amm_fills`` is off.
-* jit-proxy ``jit`` against a spot taker is not simulated (fails as TakerOrderNotFound).
 * No funding, referrer or filler rewards; fee tier from 30-day volume only (no staking).
-* Margin: USDC deposit plus perp PnL at the oracle price versus the initial margin ratio on
-  the worst-case position plus $0.01 per open order; only markets present are counted.
+* Margin: USDC at face value, other spot deposits at oracle x initial asset weight, spot
+  borrows at oracle x initial liability weight, perp PnL at the oracle price versus the
+  initial margin ratio on the worst-case position, plus $0.01 per open order; only markets
+  passed to the instruction are counted; no unrealized-PnL asset weight.
 * Oracles (Pyth pull PriceUpdateV2, Prelaunch, quote asset) are always Valid; the MM-oracle
   rule of §1.4 is applied; the oracle-vs-TWAP "no fill" divergence rule is not.
 * Auction parameter sanitisation at placement (§3 step 7) is not reproduced.

@@ -55,6 +55,7 @@ from jitmaker.sim.program.layout import (
     MAX_SPOT_POSITIONS,
     PerpMarketView,
     PerpPos,
+    SpotMarketView,
     StateView,
     UserStatsView,
     UserView,
@@ -208,7 +209,9 @@ class DriftEngine:
             raise _math(exc) from None
         existing_dir = LONG if pos.base_asset_amount >= 0 else SHORT
         oracle = self.exchange_oracle_price(market, maps)  # placement reads the exchange oracle
-        start, end, duration = self._auction_params(state, params, oracle, tick)
+        start, end, duration = self.auction_params(
+            state.min_perp_auction_duration, params, oracle, tick
+        )
         max_ts = params.max_ts
         if max_ts is None:
             if params.order_type in (OrderType.MARKET, OrderType.ORACLE):
@@ -296,11 +299,10 @@ class DriftEngine:
                 )
         return order_id
 
-    def _auction_params(
-        self, state: StateView, p: OrderParams, oracle: int, tick: int
+    def auction_params(
+        self, min_dur: int, p: OrderParams, oracle: int, tick: int
     ) -> tuple[int, int, int]:
-        """``get_auction_params`` (protocol §3 step 8)."""
-        min_dur = state.min_perp_auction_duration
+        """``get_auction_params`` (protocol §3 step 8); ``min_dur`` from State (perp/spot)."""
         try:
             if p.order_type in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT):
                 return 0, 0, 0
@@ -329,7 +331,12 @@ class DriftEngine:
         except AuctionMathError as exc:
             raise _math(exc) from None
 
-    def _validate_order(self, order: Order, market: PerpMarketView, oracle: int) -> None:
+    def validate_spot_order(self, order: Order, market) -> None:
+        """``validate_spot_order``: as perps, but limit orders get no JIT min-size exemption,
+        price + offset is InvalidOrderOracleOffset and post-only is not checked against an AMM."""
+        self._validate_order(order, market, 0, spot=True)
+
+    def _validate_order(self, order: Order, market, oracle: int, spot: bool = False) -> None:
         """``validate_order`` for perps (protocol §3), checks in the program's order."""
         otype = order.order_type
         has_offset = order.oracle_price_offset != 0
@@ -355,12 +362,13 @@ class DriftEngine:
             if order.immediate_or_cancel:
                 raise drift_error("InvalidOrderIOC", "Oracle order can not be immediate or cancel")
         elif otype == OrderType.LIMIT:
-            self._validate_base(order, market, order.reduce_only or order.is_jit_maker)
+            exempt = order.reduce_only or (order.is_jit_maker and not spot)
+            self._validate_base(order, market, exempt)
             if order.price == 0 and not has_offset:
                 raise drift_error("InvalidOrderLimitPrice", "Limit order price == 0")
             if order.price != 0 and has_offset:
                 raise drift_error(
-                    "InvalidOrderLimitPrice",
+                    "InvalidOrderOracleOffset" if spot else "InvalidOrderLimitPrice",
                     "Limit order price must be 0 for taker oracle offset order",
                 )
             if order.trigger_price:
@@ -371,7 +379,8 @@ class DriftEngine:
             if order.post_only:
                 if has_auction:
                     raise drift_error("InvalidOrder", "post only limit order cant have auction")
-                self._post_only_crossing(order, market, oracle)
+                if not spot:
+                    self._post_only_crossing(order, market, oracle)
             if has_auction:
                 if has_offset:
                     self._oracle_auction_checks(order)
@@ -403,11 +412,15 @@ class DriftEngine:
                 raise drift_error("InvalidOrderPostOnly", "Trigger order can not be post only")
             if has_offset:
                 raise drift_error("InvalidOrderOracleOffset", "Trigger order can not have offset")
-        if market.is_prediction and (
-            order.price > 1_000_000
-            or abs(order.auction_start_price) > 1_000_000
-            or abs(order.auction_end_price) > 1_000_000
-            or abs(order.oracle_price_offset) > 1_000_000
+        if (
+            not spot
+            and market.is_prediction
+            and (
+                order.price > 1_000_000
+                or abs(order.auction_start_price) > 1_000_000
+                or abs(order.auction_end_price) > 1_000_000
+                or abs(order.oracle_price_offset) > 1_000_000
+            )
         ):
             raise drift_error(
                 "InvalidPredictionMarketOrder", "prediction market price must be <= 1"
@@ -520,12 +533,22 @@ class DriftEngine:
         if order[I_STATUS] != _OPEN:
             return
         user.set_order(index, order.replace(status=OrderStatus.CANCELED))
-        self._release_order(user, order, order.unfilled)
+        self.release_order(user, order, order.unfilled)
         if explanation:
             self.log(f"order {order[I_ORDER_ID]} canceled: {explanation}")
 
-    def _release_order(self, user: UserView, order: Order, unfilled: int) -> None:
+    def release_order(self, user: UserView, order: Order, unfilled: int) -> None:
+        """Counters and open bids/asks when an order stops being open (``unfilled`` left)."""
         user.bump_counters(-1, -1 if order[I_AUCTION_DURATION] != 0 else 0)
+        if order[I_MARKET_TYPE] == MarketType.SPOT:
+            spot = user.find_spot(order[I_MARKET_INDEX])
+            if spot is not None:
+                spot.open_orders = max(0, spot.open_orders - 1)
+                if order[I_DIRECTION] == LONG:
+                    spot.open_bids -= unfilled
+                else:
+                    spot.open_asks += unfilled
+                user.store_spot(spot)
         if order[I_MARKET_TYPE] == MarketType.PERP:
             pos = user.find_perp(order[I_MARKET_INDEX])
             if pos is not None:
@@ -882,7 +905,7 @@ class DriftEngine:
         if filled >= order.base_asset_amount:
             order = order.replace(status=OrderStatus.FILLED)
             user.set_order(index, order)
-            self._release_order(user, order, 0)
+            self.release_order(user, order, 0)
         else:
             user.set_order(index, order)
         user.set_last_active_slot(self.ctx.slot)
@@ -981,15 +1004,44 @@ class DriftEngine:
         return max(abs(b + pos.open_bids), abs(b + pos.open_asks))
 
     def collateral_and_requirement(self, user: UserView, maps: AccountMaps) -> tuple[int, int]:
-        """(total collateral, initial margin requirement), QUOTE precision (simplified)."""
+        """(total collateral, initial margin requirement), QUOTE precision (simplified):
+        USDC at face value, other spot deposits at oracle x initial asset weight, spot
+        borrows (worst case with open orders) at oracle x initial liability weight, perps at
+        oracle PnL with the initial ratio on the worst-case base plus $0.01 per open order."""
         collateral = 0
-        for i in range(MAX_SPOT_POSITIONS):
-            scaled, index, balance_type, _ = user.spot(i)
-            if scaled == 0 or index != 0:
-                continue
-            amount = self._usdc_tokens(scaled, maps)
-            collateral += -amount if balance_type == 1 else amount
         requirement = 0
+        for i in range(MAX_SPOT_POSITIONS):
+            pos = user.spot_pos(i)
+            if pos.is_available():
+                continue
+            if pos.market_index == 0:
+                amount = self._usdc_tokens(pos.scaled_balance, maps, pos.balance_type)
+                if pos.balance_type == 1:
+                    requirement += amount
+                else:
+                    collateral += amount
+                continue
+            entry = maps.spot.get(pos.market_index)
+            if entry is None:
+                continue
+            market = SpotMarketView(entry[0], self.work.buf(entry[0]))
+            key = market.oracle
+            data = self.work.data(key) if key in maps.oracles else None
+            price = read_oracle(market.oracle_source, None if data is None else bytes(data)).price
+            dec = 10 ** (19 - market.decimals)
+            if pos.balance_type == 0:
+                tokens = pos.scaled_balance * market.cumulative_deposit_interest // dec
+            else:
+                tokens = -_ceil_div(pos.scaled_balance * market.cumulative_borrow_interest, dec)
+            worst = min(tokens + pos.open_asks, tokens) if tokens + pos.open_asks < 0 else tokens
+            precision = 10**market.decimals
+            if worst < 0:
+                value = -worst * price // precision
+                requirement += value * market.initial_liability_weight // MARGIN_PRECISION
+            if tokens > 0:
+                value = tokens * price // precision
+                collateral += value * market.initial_asset_weight // MARGIN_PRECISION
+            requirement += pos.open_orders * OPEN_ORDER_MARGIN_REQUIREMENT
         for pos in user.perp_positions():
             entry = maps.perp.get(pos.market_index)
             if entry is None:
@@ -1010,14 +1062,17 @@ class DriftEngine:
         collateral, requirement = self.collateral_and_requirement(user, maps)
         return collateral - requirement
 
-    def _usdc_tokens(self, scaled: int, maps: AccountMaps) -> int:
+    def _usdc_tokens(self, scaled: int, maps: AccountMaps, balance_type: int = 0) -> int:
         entry = maps.spot.get(0)
         interest, decimals = 10**10, 6
         if entry is not None:
             data = self.work.data(entry[0])
-            interest = int.from_bytes(data[464:480], "little")
+            off = 464 if balance_type == 0 else 480
+            interest = int.from_bytes(data[off : off + 16], "little")
             decimals = int.from_bytes(data[680:684], "little")
-        return scaled * interest // 10 ** (19 - decimals)
+        if balance_type == 0:
+            return scaled * interest // 10 ** (19 - decimals)
+        return _ceil_div(scaled * interest, 10 ** (19 - decimals))
 
     def check_margin(self, user: UserView, maps: AccountMaps, what: str) -> None:
         collateral, requirement = self.collateral_and_requirement(user, maps)

@@ -19,6 +19,7 @@ from anchorpy import Idl
 from anchorpy.coder.instruction import InstructionCoder
 from solders.pubkey import Pubkey
 
+from jitmaker.accounts.enums import MarketType
 from jitmaker.sim.ledger import Ledger
 from jitmaker.sim.program.constants import COMPUTE_BUDGET, JIT_DISC, STATE_DISC, USER_DISC
 from jitmaker.sim.program.drift import DriftEngine, Maker
@@ -36,7 +37,8 @@ from jitmaker.sim.program.handlers import (
     jit_ix,
     place_and_make,
 )
-from jitmaker.sim.program.layout import MAX_ORDERS, StateView
+from jitmaker.sim.program.layout import MAX_ORDERS, SpotMarketView, StateView
+from jitmaker.sim.program.spot import place_spot_order
 from jitmaker.sim.program.state import AccountMaps, Work, load_maps
 from jitmaker.sim.program.types import ExecContext, ExecResult, FillRecord, OrderParams
 from jitmaker.sim.program.wire import TxRejected, decode_transaction, load_keys
@@ -172,10 +174,13 @@ class _Runner:
                 raise anchor_error(102) from None
             self.logs.append("Program log: Instruction: Jit")
 
-            def cpi(cpi_accounts: list[IxAccount], order_params: OrderParams, taker_id: int):
+            def cpi(
+                cpi_accounts: list[IxAccount], order_params: OrderParams, taker_id: int, spot: bool
+            ):
                 def drift_body() -> int:
-                    self.logs.append("Program log: Instruction: PlaceAndMakePerpOrder")
-                    place_and_make(self.env, cpi_accounts, order_params, taker_id)
+                    name = "PlaceAndMakeSpotOrder" if spot else "PlaceAndMakePerpOrder"
+                    self.logs.append(f"Program log: Instruction: {name}")
+                    place_and_make(self.env, cpi_accounts, order_params, taker_id, spot=spot)
                     return CU_DRIFT_BASE["place_and_make_perp_order"]
 
                 self._frame(self.ctx.drift_program_id, 2, drift_body)
@@ -333,6 +338,9 @@ def _all_maps(ledger: Ledger, work: Work, program: Pubkey, state: StateView) -> 
     for entry in maps.perp.values():
         oracle = work.market(entry[0]).oracle
         maps.oracles[oracle] = oracle
+    for entry in maps.spot.values():
+        oracle = SpotMarketView(entry[0], work.buf(entry[0])).oracle
+        maps.oracles[oracle] = oracle
     return maps
 
 
@@ -353,6 +361,8 @@ def place_taker_order(
             raise drift_error("ExchangePaused")
         if params.immediate_or_cancel:
             raise drift_error("InvalidOrderIOC", "must use place and take for IOC orders")
+        if params.market_type == MarketType.SPOT:
+            return place_spot_order(engine, state, work.user(user_key), params, maps)
         return engine.place_perp_order(state, work.user(user_key), params, maps)
 
     return _direct(ledger, ctx, run)
@@ -404,10 +414,11 @@ def maker_jit_fill(
     def body() -> int:
         runner.logs.append("Program log: Instruction: Jit")
 
-        def cpi(cpi_accounts, order_params, taker_id):
+        def cpi(cpi_accounts, order_params, taker_id, spot):
             def drift_body() -> int:
-                runner.logs.append("Program log: Instruction: PlaceAndMakePerpOrder")
-                place_and_make(runner.env, cpi_accounts, order_params, taker_id)
+                name = "PlaceAndMakeSpotOrder" if spot else "PlaceAndMakePerpOrder"
+                runner.logs.append(f"Program log: Instruction: {name}")
+                place_and_make(runner.env, cpi_accounts, order_params, taker_id, spot=spot)
                 return CU_DRIFT_BASE["place_and_make_perp_order"]
 
             runner._frame(program, 2, drift_body)

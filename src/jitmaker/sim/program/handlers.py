@@ -20,6 +20,7 @@ from jitmaker.accounts.enums import (
     PostOnlyParam,
 )
 from jitmaker.accounts.order import I_DIRECTION, I_ORDER_ID, I_STATUS
+from jitmaker.sim.program import spot as spot_rules
 from jitmaker.sim.program.constants import (
     STATE_DISC,
     USER_DISC,
@@ -167,7 +168,12 @@ def place_and_make(
     if state.exchange_status & 8:  # access_control(fill_not_paused)
         raise drift_error("ExchangePaused")
     remaining = [(a.key, a.writable) for a in accounts[6:]]
-    maps = load_maps(work, remaining, env.drift_id, frozenset({params.market_index}))
+    if spot:
+        maps = load_maps(
+            work, remaining, env.drift_id, writable_spot=frozenset({0, params.market_index})
+        )
+    else:
+        maps = load_maps(work, remaining, env.drift_id, frozenset({params.market_index}))
     if not (
         params.bit_flags & IOC_FLAG
         and params.post_only != PostOnlyParam.NONE
@@ -176,8 +182,15 @@ def place_and_make(
         raise drift_error(
             "InvalidOrderIOCPostOnly", "place_and_make must use IOC post only limit order"
         )
-    if spot or params.market_type == MarketType.SPOT:
-        raise drift_error("InvalidOrderMarketType", "spot place_and_make is not simulated")
+    if spot:
+        order_id = spot_rules.place_spot_order(engine, state, user, params, maps)
+        if order_id is None:
+            return
+        spot_rules.fill_spot_jit(
+            engine, state, taker, taker_stats, taker_order_id, maps, user, user_stats, order_id
+        )
+        _cancel_if_open(engine, user, order_id)
+        return
     order_id = engine.place_perp_order(state, user, params, maps)
     if order_id is None:
         return
@@ -193,6 +206,11 @@ def place_and_make(
         use_amm=engine.ctx.amm_in_place_and_make,
         amm_jit=engine.ctx.amm_jit_in_place_and_make,
     )
+    _cancel_if_open(engine, user, order_id)
+
+
+def _cancel_if_open(engine: DriftEngine, user: UserView, order_id: int) -> None:
+    """IOC: the maker's unfilled remainder never rests."""
     for i in range(MAX_ORDERS):
         order = user.order(i)
         if order[I_ORDER_ID] == order_id and order[I_STATUS] == OrderStatus.OPEN:
@@ -269,7 +287,8 @@ def drift_ix(env: Env, name: str, accounts: list[IxAccount], args: dict) -> None
 
 # ---------------------------------------------------------------------------- jit-proxy
 def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
-    """jit-proxy ``jit`` (§6.3). ``cpi(accounts, order_params, taker_order_id)`` runs Drift."""
+    """jit-proxy ``jit`` (§6.3). ``cpi(accounts, order_params, taker_order_id, spot)`` runs
+    Drift's place_and_make_perp_order (or _spot_order)."""
     engine = env.engine
     work = engine.work
     _need(accounts, 7)
@@ -302,10 +321,13 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     if t_index is None:
         raise jit_error("TakerOrderNotFound")
     t_order = taker.order(t_index)
-    if t_order.market_type != MarketType.PERP:
-        raise jit_error("TakerOrderNotFound", "spot jit is not simulated")
-    market = maps.perp_market(work, t_order.market_index, writable=False)
-    oracle = engine.oracle_price(market, maps)
+    is_perp = t_order.market_type == MarketType.PERP
+    if is_perp:
+        market = maps.perp_market(work, t_order.market_index, writable=False)
+        oracle = engine.oracle_price(market, maps)
+    else:
+        market = spot_rules.spot_market(engine, maps, t_order.market_index, writable=False)
+        oracle = spot_rules.spot_oracle_price(engine, market, maps)
     taker_dir = t_order[I_DIRECTION]
     maker_dir = PositionDirection.SHORT if taker_dir == 0 else PositionDirection.LONG
     if taker_dir == 0:  # taker long: maker sells at ask
@@ -324,10 +346,13 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     )
     min_size = market.min_order_size
     taker_price = engine.limit_price_of(t_order, market, oracle)
-    amm_bid, amm_ask = market.amm_bid(), market.amm_ask()
-    if taker_price is None:
+    amm_bid, amm_ask = (market.amm_bid(), market.amm_ask()) if is_perp else (0, 0)
+    if taker_price is None and is_perp:
         taker_price = amm_ask if taker_dir == 0 else amm_bid
         engine.log("taker order didnt have price. deriving fallback")
+    elif taker_price is None:
+        engine.log("taker order didnt have price")
+        raise jit_error("TakerOrderNotFound")
     if maker_dir == PositionDirection.LONG:
         if taker_price > worst:
             raise jit_error("BidNotCrossed", f"taker price {taker_price} > worst bid {worst}")
@@ -336,9 +361,14 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
         if taker_price < worst:
             raise jit_error("AskNotCrossed", f"taker price {taker_price} < worst ask {worst}")
         maker_price = max(amm_ask, worst) if taker_price >= amm_ask else taker_price
+    if not is_perp:
+        maker_price = taker_price
     unfilled = t_order.unfilled
     size_basis = max(unfilled, min_size)
-    existing = maker.perp_base(t_order.market_index)
+    if is_perp:
+        existing = maker.perp_base(t_order.market_index)
+    else:
+        existing = spot_rules.signed_token_amount(maker.find_spot(t_order.market_index), market)
     if maker_dir == PositionDirection.LONG:
         room = params.max_position - existing
     else:
@@ -352,7 +382,7 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     size = min(abs(room), size_basis)
     order_params = OrderParams(
         order_type=OrderType.LIMIT,
-        market_type=MarketType.PERP,
+        market_type=t_order.market_type,
         direction=maker_dir,
         base_asset_amount=size,
         price=maker_price,
@@ -365,7 +395,7 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
         bit_flags=IOC_FLAG,
     )
     cpi_accounts = [state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth, *remaining]
-    cpi(cpi_accounts, order_params, params.taker_order_id)
+    cpi(cpi_accounts, order_params, params.taker_order_id, not is_perp)
     t_order_after = taker.order(t_index)
     after = t_order_after.unfilled if t_order_after[I_STATUS] == OrderStatus.OPEN else 0
     if after == size_basis:
@@ -373,5 +403,6 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
             f"taker price = {taker_price} maker price = {maker_price} oracle price = {oracle}"
         )
         engine.log(f"jit params {params}")
-        engine.log(f"vamm bid price = {amm_bid} vamm ask price = {amm_ask}")
+        if is_perp:
+            engine.log(f"vamm bid price = {amm_bid} vamm ask price = {amm_ask}")
         raise jit_error("NoFill")

@@ -13,7 +13,15 @@ from solders.pubkey import Pubkey
 
 from jitmaker.accounts.order import ORDER_SIZE, ORDER_STRUCT, Order
 
-__all__ = ["PerpMarketView", "PerpPos", "StateView", "UserStatsView", "UserView"]
+__all__ = [
+    "PerpMarketView",
+    "PerpPos",
+    "SpotMarketView",
+    "SpotPos",
+    "StateView",
+    "UserStatsView",
+    "UserView",
+]
 
 _U8 = struct.Struct("<B")
 _U16 = struct.Struct("<H")
@@ -135,6 +143,59 @@ class PerpPos:
 
 _PERP_INDEX = {name: i for i, name in enumerate(PerpPos.FIELDS)}
 
+# SpotPosition: scaled_balance open_bids open_asks cumulative_deposits market_index
+# balance_type open_orders padding
+_SPOT_STRUCT = struct.Struct("<Q3qHBB4s")
+assert _SPOT_STRUCT.size == _SPOT_SIZE
+
+
+class SpotPos:
+    """One spot position slot (mutable copy); ``UserView.store_spot`` writes it back."""
+
+    __slots__ = (
+        "balance_type",
+        "cumulative_deposits",
+        "index",
+        "market_index",
+        "open_asks",
+        "open_bids",
+        "open_orders",
+        "scaled_balance",
+    )
+
+    def __init__(self, index: int, values: tuple) -> None:
+        self.index = index
+        (
+            self.scaled_balance,
+            self.open_bids,
+            self.open_asks,
+            self.cumulative_deposits,
+            self.market_index,
+            self.balance_type,
+            self.open_orders,
+            _,
+        ) = values
+
+    def values(self) -> tuple:
+        return (
+            self.scaled_balance,
+            self.open_bids,
+            self.open_asks,
+            self.cumulative_deposits,
+            self.market_index,
+            self.balance_type,
+            self.open_orders,
+            b"\0\0\0\0",
+        )
+
+    def is_available(self) -> bool:
+        return (
+            self.scaled_balance == 0
+            and self.open_orders == 0
+            and self.open_bids == 0
+            and self.open_asks == 0
+        )
+
 
 class UserView(_View):
     """A Drift ``User`` (4376 bytes)."""
@@ -235,7 +296,24 @@ class UserView(_View):
         pos = self.find_perp(market_index)
         return 0 if pos is None else pos.base_asset_amount
 
-    # spot positions (read-only here: collateral)
+    def spot_pos(self, i: int) -> SpotPos:
+        return SpotPos(i, _SPOT_STRUCT.unpack_from(self.buf, _SPOTS_AT + _SPOT_SIZE * i))
+
+    def store_spot(self, pos: SpotPos) -> None:
+        _SPOT_STRUCT.pack_into(self.buf, _SPOTS_AT + _SPOT_SIZE * pos.index, *pos.values())
+
+    def find_spot(self, market_index: int) -> SpotPos | None:
+        for i in range(MAX_SPOT_POSITIONS):
+            pos = self.spot_pos(i)
+            if pos.market_index == market_index and not pos.is_available():
+                return pos
+        return None
+
+    @property
+    def is_margin_trading_enabled(self) -> bool:
+        return bool(self.buf[4349])
+
+    # spot positions (raw tuple, for collateral)
     def spot(self, i: int) -> tuple[int, int, int, int]:
         """(scaled_balance, market_index, balance_type, open_orders) of spot slot ``i``."""
         off = _SPOTS_AT + _SPOT_SIZE * i
@@ -445,6 +523,75 @@ class PerpMarketView(_View):
         )
 
 
+# ---------------------------------------------------------------- SpotMarket
+class SpotMarketView(_View):
+    """A Drift ``SpotMarket`` (776 bytes)."""
+
+    __slots__ = ()
+
+    @property
+    def oracle(self) -> Pubkey:
+        return self._pubkey(40)
+
+    @property
+    def cumulative_deposit_interest(self) -> int:
+        return _get_u128(self.buf, 464)
+
+    @property
+    def cumulative_borrow_interest(self) -> int:
+        return _get_u128(self.buf, 480)
+
+    @property
+    def order_step_size(self) -> int:
+        return self._u64(592)
+
+    @property
+    def order_tick_size(self) -> int:
+        return self._u64(600)
+
+    @property
+    def min_order_size(self) -> int:
+        return self._u64(608)
+
+    @property
+    def initial_asset_weight(self) -> int:
+        return self._u32(640)
+
+    @property
+    def initial_liability_weight(self) -> int:
+        return self._u32(648)
+
+    @property
+    def decimals(self) -> int:
+        return self._u32(680)
+
+    @property
+    def market_index(self) -> int:
+        return self._u16(684)
+
+    @property
+    def orders_enabled(self) -> bool:
+        return bool(self.buf[686])
+
+    @property
+    def oracle_source(self) -> int:
+        return self.buf[687]
+
+    @property
+    def status(self) -> int:
+        return self.buf[688]
+
+    @property
+    def paused_operations(self) -> int:
+        return self.buf[690]
+
+    @property
+    def fee_adjustment(self) -> int:
+        return _I16.unpack_from(self.buf, 692)[0]
+
+    is_prediction = False
+
+
 # ---------------------------------------------------------------- State
 class StateView(_View):
     """The Drift ``State`` (992 bytes)."""
@@ -465,6 +612,10 @@ class StateView(_View):
     @property
     def min_perp_auction_duration(self) -> int:
         return self.buf[971]
+
+    @property
+    def default_spot_auction_duration(self) -> int:
+        return self.buf[973]
 
     @property
     def exchange_status(self) -> int:

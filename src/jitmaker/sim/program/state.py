@@ -100,6 +100,7 @@ def load_maps(
     remaining: list[tuple[Pubkey, bool]],
     program: Pubkey,
     writable_perp: frozenset[int] = frozenset(),
+    writable_spot: frozenset[int] = frozenset(),
 ) -> AccountMaps:
     """Classify remaining accounts by discriminator (Drift consumes them group by group:
     oracles, spot markets, perp markets, then User/UserStats pairs; order is not enforced here).
@@ -122,7 +123,10 @@ def load_maps(
                 raise drift_error("MarketWrongMutability", f"Market {index} is not writable")
             maps.perp[index] = (key, writable)
         elif account.owner == program and disc == SPOT_MARKET_DISC and len(data) >= 686:
-            maps.spot[int.from_bytes(data[684:686], "little")] = (key, writable)
+            index = int.from_bytes(data[684:686], "little")
+            if index in writable_spot and not writable:
+                raise drift_error("SpotMarketWrongMutability", f"Market {index} is not writable")
+            maps.spot[index] = (key, writable)
         elif account.owner == program and disc == USER_DISC:
             maps.users.append((key, writable))
         elif account.owner == program and disc == USER_STATS_DISC:
