@@ -374,11 +374,17 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     else:
         room = existing - params.min_position
     if room <= min_size:
-        raise jit_error(
-            "PositionLimitBreached",
-            f"maker position limit breached: existing {existing} room {room} "
-            f"min order size {min_size}",
-        )
+        if maker_dir == PositionDirection.LONG:
+            text = (
+                f"maker existing position {existing} >= max position {params.max_position}"
+                f" + min order size {min_size}"
+            )
+        else:
+            text = (
+                f"maker existing position {existing} <= min position {params.min_position}"
+                f" + min order size {min_size}"
+            )
+        raise jit_error("PositionLimitBreached", text)
     size = min(abs(room), size_basis)
     order_params = OrderParams(
         order_type=OrderType.LIMIT,
