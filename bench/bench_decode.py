@@ -332,10 +332,20 @@ def run(quick: bool = False) -> list[dict]:
         if quick:
             number //= 4
 
+        decode_only = per_op(lambda d=data: decode_user(d), number, reps)
         ours = per_op(lambda d=data: read_ours(decode_user(d)), number, reps)
         ours_idx = per_op(lambda d=data: read_ours_indexed(decode_user(d)), number, reps)
         theirs = per_op(lambda d=data: read_driftpy(driftpy_decode_user(d)), number // 8, reps)
         anchor = per_op(lambda d=data: read_anchor(coder.decode(d)), 10 if quick else 40, reps)
+        theirs_decode = per_op(lambda d=data: driftpy_decode_user(d), number // 8, reps)
+        rows.append(
+            row(
+                f"decode_user only, no reads ({n_orders} open orders)",
+                decode_only,
+                "driftpy decode_user only",
+                theirs_decode,
+            )
+        )
         label = f"decode_user + read orders ({n_orders} open orders)"
         targets = {"target_speedup": 10} if n_orders == 32 else {}
         rows.append(row(label, ours, "driftpy decode_user + read", theirs, **targets))
@@ -345,6 +355,7 @@ def run(quick: bool = False) -> list[dict]:
                 ours_idx,
                 "driftpy decode_user + read",
                 theirs,
+                **targets,
             )
         )
         rows.append(

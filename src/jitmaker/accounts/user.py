@@ -261,6 +261,8 @@ _perp_iter = PERP_POSITION_STRUCT.iter_unpack
 _order_iter = ORDER_STRUCT.iter_unpack
 _head_unpack = _HEAD.unpack_from
 _from_bytes = int.from_bytes
+_ZERO_SPOT = bytes(40)
+_ZERO_PERP = bytes(96)
 _ZERO_ORDER_TAILS = tuple(bytes(ORDER_SIZE * (MAX_ORDERS - n)) for n in range(MAX_ORDERS + 1))
 _EMPTY_ORDERS = tuple((EMPTY_ORDER,) * (MAX_ORDERS - n) for n in range(MAX_ORDERS + 1))
 _EMPTY_PERPS = tuple(
@@ -285,7 +287,10 @@ def decode_user(data: bytes) -> Any:
     # slots up to the last non-zero one and share the empty record for the rest.
     # (``bytes.rstrip(b"\0")`` is slow on long runs; a little-endian int's bit length finds the
     # last non-zero byte in C.)
-    n = (_from_bytes(data[_SPOTS_AT:_PERPS_AT], "little").bit_length() + 319) // 320
+    if data.startswith(_ZERO_SPOT, _PERPS_AT - 40):
+        n = (_from_bytes(data[_SPOTS_AT:_PERPS_AT], "little").bit_length() + 319) // 320
+    else:
+        n = MAX_SPOT_POSITIONS
     if n:
         if data[_C6[0] : _SPOTS_AT + 40 * n : 40].translate(None, _C6[3]):
             _check_user(data)
@@ -295,7 +300,10 @@ def decode_user(data: bytes) -> Any:
         )
     else:
         spots = _EMPTY_SPOTS[0]
-    n = (_from_bytes(data[_PERPS_AT:_ORDERS_AT], "little").bit_length() + 767) // 768
+    if data.startswith(_ZERO_PERP, _ORDERS_AT - 96):
+        n = (_from_bytes(data[_PERPS_AT:_ORDERS_AT], "little").bit_length() + 767) // 768
+    else:
+        n = MAX_PERP_POSITIONS
     if n:
         perps = (
             *map(PerpPosition, _perp_iter(data[_PERPS_AT : _PERPS_AT + 96 * n])),
