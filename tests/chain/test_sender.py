@@ -450,3 +450,28 @@ async def test_send_failures_never_log_the_endpoint_key(rpc: FakeRpc) -> None:
             await sender.close()
     assert logs
     assert all(canary not in repr(e) for e in logs)
+
+
+async def test_status_loop_survives_a_failing_poll(rpc: FakeRpc) -> None:
+    chain = Chain(rpc)
+    async with RpcClient(rpc.url) as client:
+        sender = _sender(client)
+        real = sender.poll_once
+        calls = []
+
+        async def flaky() -> None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("bug in a poll")
+            await real()
+
+        sender.poll_once = flaky  # type: ignore[method-assign]
+        rpc.faults.append(Fault("wrong_shape", data={"unexpected": True}))  # an RpcError poll
+        sender.start()
+        try:
+            sig = sender.send(make_tx(50), 250)
+            chain.land(sig)
+            assert isinstance(await sender.wait(sig, 5.0), Landed)
+            assert sender.counts["poll_failed"] >= 1 and len(calls) >= 2
+        finally:
+            await sender.close()

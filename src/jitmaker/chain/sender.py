@@ -33,6 +33,7 @@ import structlog
 from solders.signature import Signature
 
 from jitmaker.chain.loglimit import LogLimiter
+from jitmaker.chain.redact import scrub
 from jitmaker.chain.rpc import Commitment, RpcClient, RpcRateLimitedError, RpcTransportError
 from jitmaker.chain.txerrors import (
     DEFAULT_PROGRAM_IDS,
@@ -221,10 +222,10 @@ class BlockhashCache:
         while True:
             try:
                 await self.refresh()
-            except RpcError as exc:
+            except Exception as exc:  # RpcError, or a bug: keep refreshing either way
                 self.failures += 1
                 if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("blockhash_refresh_failed", error=str(exc), suppressed=n)
+                    log.warning("blockhash_refresh_failed", error=_err(exc), suppressed=n)
             self._wake.clear()
             try:
                 async with asyncio.timeout(self.refresh_s):
@@ -314,9 +315,9 @@ class PriorityFeeEstimator:
         while True:
             try:
                 await self.refresh()
-            except RpcError as exc:
+            except Exception as exc:  # RpcError, or a bug: keep the last value and retry
                 if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("priority_fee_refresh_failed", error=str(exc), suppressed=n)
+                    log.warning("priority_fee_refresh_failed", error=_err(exc), suppressed=n)
             await asyncio.sleep(self.refresh_s)
 
 
@@ -571,9 +572,9 @@ class Sender:
                 await self._wake.wait()
             try:
                 await self.poll_once()
-            except RpcError as exc:
+            except Exception as exc:  # RpcError, or a bug: tracking must not stop
                 self.counts["poll_failed"] += 1
-                self._log("tx_status_poll_failed", None, error=str(exc))
+                self._log("tx_status_poll_failed", None, error=_err(exc))
             await self._sleep(self.poll_interval_s)
 
     async def poll_once(self) -> None:
@@ -716,6 +717,11 @@ class Sender:
     def _log(self, event: str, sig: str | None, **kw: Any) -> None:
         if (n := self._limiter.allow(event)) is not None:
             log.warning(event, tx_sig=sig, suppressed=n, **kw)
+
+
+def _err(exc: BaseException) -> str:
+    text = str(exc)
+    return text if isinstance(exc, RpcError) else f"{type(exc).__name__}: {scrub(text)}"
 
 
 def _outcome_fields(o: Outcome) -> dict[str, Any]:
