@@ -202,9 +202,14 @@ class Simulator:
         return self.program.ExecContext(**fields)
 
     def fund(self, authority: Pubkey | str, usdc: int) -> list[Pubkey]:
-        """Give ``authority`` users 0-3 with ``usdc`` (1e6) collateral each; returns their keys."""
+        """Give ``authority`` users 0-3 with ``usdc`` (1e6) collateral each; returns their keys.
+
+        Funding again re-creates the users (positions and orders are reset).
+        """
         if isinstance(authority, str):
             authority = Pubkey.from_string(authority)
+        self.world.slot = self.chain.slot
+        self.world.unix_timestamp = self.chain.unix_timestamp
         changed = self.world.fund(authority, usdc)
         self.reporter.add_funded(authority)
         # world.fund wrote the ledger; tell subscribers through the normal commit path
