@@ -68,6 +68,7 @@ class Chain:
         raw = base64.b64decode(params[0])
         self.sent.append(raw)
         assert params[1]["skipPreflight"] is True and params[1]["maxRetries"] == 0
+        assert params[1]["preflightCommitment"] == "confirmed"  # = the blockhash commitment
         if self.send_error is not None:
             raise self.send_error
         return signature_of(raw)

@@ -358,7 +358,8 @@ class Sender:
     at most ``send_attempts`` tries and waits at most ``send_max_wait_s`` for a cooling-down
     endpoint: a late fill attempt is worthless, resends come from ``rebroadcast_s``.
     ``on_outcome`` is called exactly once per signature when its tracking ends (``Unknown``
-    if it was evicted by the ``max_tracked`` bound)."""
+    if it was evicted by the ``max_tracked`` bound). ``preflight_commitment`` should equal the
+    blockhash's commitment: nodes use it even with skipPreflight (agave#479)."""
 
     def __init__(
         self,
@@ -370,6 +371,7 @@ class Sender:
         rebroadcast_s: float | None = None,
         send_attempts: int = 2,
         send_max_wait_s: float = 0.5,
+        preflight_commitment: Commitment = Commitment.CONFIRMED,
         max_tracked: int = 2048,
         max_resolved: int = 4096,
         fetch_logs: bool = True,
@@ -386,6 +388,7 @@ class Sender:
         self.rebroadcast_s = rebroadcast_s
         self.send_attempts = send_attempts
         self.send_max_wait_s = send_max_wait_s
+        self.preflight_commitment = preflight_commitment
         self.max_tracked = max_tracked
         self.max_resolved = max_resolved
         self.fetch_logs = fetch_logs
@@ -463,6 +466,7 @@ class Sender:
                 entry.tx,
                 skip_preflight=True,
                 max_retries=0,
+                preflight_commitment=self.preflight_commitment,
                 attempts=self.send_attempts,
                 max_wait_s=self.send_max_wait_s,
             )
