@@ -44,10 +44,13 @@ class MarketData:
         self.oracle_raw: dict[Pubkey, bytes] = {}
         self.oracle_of: dict[MarketKey, tuple[Pubkey, OracleSource]] = {}
         self.directory = MarketDirectory()
+        # decoded oracle per market, valid until that oracle or market account changes
+        self._readings: dict[MarketKey, OracleReading | None] = {}
 
     # ---- updates ----
     def set_perp(self, market: Any) -> None:
         self.perp[market.market_index] = market
+        self._readings.pop((MarketType.PERP, market.market_index), None)  # MM oracle may move
         key = (MarketType.PERP, market.market_index)
         ref = (market.amm.oracle, market.amm.oracle_source)
         if self.oracle_of.get(key) != ref:
@@ -74,13 +77,26 @@ class MarketData:
 
     def set_oracle(self, pubkey: Pubkey, data: bytes) -> None:
         self.oracle_raw[pubkey] = data
+        for key, (oracle, _source) in self.oracle_of.items():
+            if oracle == pubkey:
+                self._readings.pop(key, None)
 
     def oracle_pubkeys(self, keys: list[MarketKey]) -> list[Pubkey]:
         return [self.oracle_of[k][0] for k in keys if k in self.oracle_of]
 
     # ---- reads ----
     def oracle(self, key: MarketKey, slot: int) -> OracleReading | None:
-        """The oracle price the program would use (perps: MM oracle when §1.4 allows it)."""
+        """The oracle price the program would use (perps: MM oracle when §1.4 allows it).
+
+        The reading does not depend on ``slot`` (the oracle's own slot is in it), so it is
+        decoded once per account update and cached."""
+        try:
+            return self._readings[key]
+        except KeyError:
+            reading = self._readings[key] = self._read_oracle(key, slot)
+            return reading
+
+    def _read_oracle(self, key: MarketKey, slot: int) -> OracleReading | None:
         ref = self.oracle_of.get(key)
         if ref is None:
             return None
