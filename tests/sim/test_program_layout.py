@@ -102,3 +102,21 @@ def test_oracle_readers_agree_with_driftpy():
     acct = _decode(pre)
     assert acct.price == 42_000_000 and acct.amm_last_update_slot == 77
     assert read_oracle(6, pre).price == 42_000_000 and read_oracle(6, pre).slot == 77
+
+
+def test_written_accounts_decode_with_jitmaker_accounts():
+    from jitmaker.accounts import amm_bid_ask, decode_perp_market, decode_user
+    from jitmaker.sim.program.layout import PerpMarketView
+
+    w = make_world(slot=1003, min_auction=0, reserve=149_980_000, long_spread=1_000, short_spread=0)
+    taker = w.add_trader("taker", 2, next_order_id=17)
+    place_taker(w, taker, 1, 2_000_000_000, 149_950_000, 149_950_000, 10, at_slot=1000)
+    user = decode_user(w.data(taker.user))
+    order = next(o for o in user.orders if o.order_id == 17)
+    assert order.direction == 1 and order.base_asset_amount == 2_000_000_000
+    assert (user.open_orders, user.has_open_order, user.open_auctions) == (1, True, 1)
+    market = decode_perp_market(w.data(w.market))
+    view = PerpMarketView(w.market, bytearray(w.data(w.market)))
+    assert amm_bid_ask(market) == (view.amm_bid(), view.amm_ask()) == (149_980_000, 150_129_980)
+    assert market.amm.order_step_size == view.order_step_size
+    assert market.margin_ratio_initial == view.margin_ratio_initial
