@@ -549,3 +549,20 @@ def test_market_fee_adjustment_rounds_against_the_user():
     assert result.err is None, result.logs
     (fill,) = result.fills
     assert (fill.quote, fill.taker_fee, fill.maker_rebate) == (631_050_000, 422_804, 84_560)
+
+
+def test_position_reducing_maker_needs_no_free_collateral():
+    # no USDC: closing a 1 SOL long passes (not risk increasing, maintenance after fill),
+    # opening a short from flat does not
+    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0)
+    closer = w.add_trader("closer", 1, usdc=0, perps=[Pos(0, 1_000_000_000, -150_000_000)])
+    opener = w.add_trader("opener", 3, usdc=0)
+    taker = w.add_trader("taker", 2)
+    oid = place_taker(w, taker, LONG, 2_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    data = jit_data(oid, 5_000_000_000, 0, -40_000, 40_000, price_type=1)
+    result = _run(w, closer, [jit_ix(w, closer, taker, data)])
+    assert result.err is None, result.logs
+    assert result.fills[0].base == 1_000_000_000
+    data = jit_data(oid, 5_000_000_000, -1_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, opener, [jit_ix(w, opener, taker, data)])
+    assert result.err == {"InstructionError": [2, {"Custom": 6003}]}

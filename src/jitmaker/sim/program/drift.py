@@ -595,6 +595,9 @@ class DriftEngine:
             return 0
         oracle = self.oracle_price(market, maps)
         taker_dir = order[I_DIRECTION]
+        mi = order[I_MARKET_INDEX]
+        taker_before = taker.perp_base(mi)
+        makers_before = {bytes(m.user.key): m.user.perp_base(mi) for m in makers}
         candidates = self._maker_candidates(
             taker, order, market, oracle, makers, jit_maker_order_id
         )
@@ -653,10 +656,19 @@ class DriftEngine:
             fill_price = total_quote * BASE_PRECISION // total_base
             self._check_price_bands(state, market, fill_price, oracle)
             market.set_last_fill_price(fill_price)
-            self.check_margin(taker, maps, "fill")
+            # taker: Maintenance if the order decreases its position, else Fill
+            decreasing = (taker_before > 0 and taker_dir == SHORT) or (
+                taker_before < 0 and taker_dir == LONG
+            )
+            decreasing = decreasing and total_base <= abs(taker_before)
+            self.check_margin(taker, maps, "fill", "maintenance" if decreasing else "fill")
             for maker in makers:
-                if maker.user.key != taker.key:
-                    self.check_margin(maker.user, maps, "fill")
+                before = makers_before[bytes(maker.user.key)]
+                after = maker.user.perp_base(mi)
+                if maker.user.key == taker.key or after == before:
+                    continue
+                reducing = after == 0 or ((after > 0) == (before > 0) and abs(after) < abs(before))
+                self.check_margin(maker.user, maps, "fill", "maintenance" if reducing else "fill")
         return total_base
 
     def _maker_candidates(
@@ -1003,7 +1015,9 @@ class DriftEngine:
         b = pos.base_asset_amount
         return max(abs(b + pos.open_bids), abs(b + pos.open_asks))
 
-    def collateral_and_requirement(self, user: UserView, maps: AccountMaps) -> tuple[int, int]:
+    def collateral_and_requirement(
+        self, user: UserView, maps: AccountMaps, kind: str = "initial"
+    ) -> tuple[int, int]:
         """(total collateral, initial margin requirement), QUOTE precision (simplified):
         USDC at face value, other spot deposits at oracle x initial asset weight, spot
         borrows (worst case with open orders) at oracle x initial liability weight, perps at
@@ -1037,10 +1051,20 @@ class DriftEngine:
             precision = 10**market.decimals
             if worst < 0:
                 value = -worst * price // precision
-                requirement += value * market.initial_liability_weight // MARGIN_PRECISION
+                weight = (
+                    market.maintenance_liability_weight
+                    if kind == "maintenance"
+                    else market.initial_liability_weight
+                )
+                requirement += value * weight // MARGIN_PRECISION
             if tokens > 0:
                 value = tokens * price // precision
-                collateral += value * market.initial_asset_weight // MARGIN_PRECISION
+                weight = (
+                    market.maintenance_asset_weight
+                    if kind == "maintenance"
+                    else market.initial_asset_weight
+                )
+                collateral += value * weight // MARGIN_PRECISION
             requirement += pos.open_orders * OPEN_ORDER_MARGIN_REQUIREMENT
         for pos in user.perp_positions():
             entry = maps.perp.get(pos.market_index)
@@ -1052,9 +1076,13 @@ class DriftEngine:
                 pos.quote_asset_amount
             )
             worst = self._worst_case_base(pos)
-            requirement += (
-                worst * oracle // BASE_PRECISION * market.margin_ratio_initial // MARGIN_PRECISION
-            )
+            if kind == "initial":
+                ratio = market.margin_ratio_initial
+            elif kind == "fill":
+                ratio = (market.margin_ratio_initial + market.margin_ratio_maintenance) // 2
+            else:
+                ratio = market.margin_ratio_maintenance
+            requirement += worst * oracle // BASE_PRECISION * ratio // MARGIN_PRECISION
             requirement += pos.open_orders * OPEN_ORDER_MARGIN_REQUIREMENT
         return collateral, requirement
 
@@ -1074,13 +1102,17 @@ class DriftEngine:
             return scaled * interest // 10 ** (19 - decimals)
         return _ceil_div(scaled * interest, 10 ** (19 - decimals))
 
-    def check_margin(self, user: UserView, maps: AccountMaps, what: str) -> None:
-        collateral, requirement = self.collateral_and_requirement(user, maps)
+    def check_margin(
+        self, user: UserView, maps: AccountMaps, what: str, kind: str = "initial"
+    ) -> None:
+        """InsufficientCollateral unless collateral covers the ``kind`` requirement
+        (initial for placements; fill = mean of initial and maintenance, or maintenance for
+        position-reducing fills, as ``fulfill_perp_order``'s post-fill checks)."""
+        collateral, requirement = self.collateral_and_requirement(user, maps, kind)
         if collateral < requirement:
             raise drift_error(
                 "InsufficientCollateral",
-                f"User attempting to increase risk ({what}) with insufficient collateral: "
-                f"total collateral {collateral} < initial margin requirement {requirement}",
+                f"{what}: total collateral {collateral} < {kind} margin requirement {requirement}",
             )
 
 

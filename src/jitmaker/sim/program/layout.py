@@ -472,6 +472,10 @@ class PerpMarketView(_View):
         return self._u32(1136)
 
     @property
+    def margin_ratio_maintenance(self) -> int:
+        return self._u32(1140)
+
+    @property
     def market_index(self) -> int:
         return self._u16(1160)
 
@@ -560,6 +564,14 @@ class SpotMarketView(_View):
     @property
     def initial_liability_weight(self) -> int:
         return self._u32(648)
+
+    @property
+    def maintenance_asset_weight(self) -> int:
+        return self._u32(644)
+
+    @property
+    def maintenance_liability_weight(self) -> int:
+        return self._u32(652)
 
     @property
     def decimals(self) -> int:

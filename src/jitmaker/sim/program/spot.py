@@ -349,6 +349,6 @@ def fill_spot_jit(
         f"spot fill: taker order {t_order[I_ORDER_ID]} maker order {m_order[I_ORDER_ID]} "
         f"base {base} quote {quote} price {maker_price}"
     )
-    engine.check_margin(taker, maps, "fill")
-    engine.check_margin(maker, maps, "fill")
+    engine.check_margin(taker, maps, "fill", "fill")
+    engine.check_margin(maker, maps, "fill", "fill")
     return base
