@@ -51,6 +51,12 @@ PERP_MARKET_DISCRIMINATOR = bytes.fromhex("0adf0c2c6bf537f7")
 SPOT_MARKET_DISCRIMINATOR = bytes.fromhex("64b1086ba8414127")
 HAS_OPEN_AUCTION_OFFSET = 4354
 HAS_OPEN_ORDER_OFFSET = 4352
+FEED_MAX_LAG_SLOTS = 8  # the slot feed may trail the RPC's slot by this much (delayed frames)
+WATCHDOG_TICK_S = 0.1
+
+
+class SnapshotIncomplete(JitMakerError):
+    """A snapshot read returned unusable data for an account we cannot trade without."""
 
 
 class EngineState:
@@ -130,6 +136,21 @@ class Engine:
         self.sender: Any = None
         self.executor: Executor | None = None
         self.health: Any = None
+        # recovery: what must be repaired before sending again, and when to snapshot
+        self._dirty: set[str] = set()
+        self._reconnects_seen = 0
+        self._wake_maintenance = asyncio.Event()
+        self._stale_since: float | None = None
+        self._own_slots: dict[int, int] = {}
+        self._own_raw: dict[int, bytes] = {}
+        self._pnl_base: int | None = None
+        self.resync_interval_s = 10.0
+        self.own_poll_interval_s = 2.0
+        self.rpc_probe_interval_s = 0.25
+        self.feed_max_lag_slots = FEED_MAX_LAG_SLOTS
+        self.last_snapshot_at: float | None = None
+        self.last_fresh_at: float | None = None
+        self._extra_metrics()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
@@ -202,12 +223,14 @@ class Engine:
             else None,
         )
         await self._start_health()
-        await self.bootstrap()
+        await self._bootstrap_with_retry()
         self._build_executor()
         await self._start_feeds()
         self.blockhashes.start()
         self.fees.start()
         self._spawn("watchdog", self._watchdog_forever())
+        self._spawn("maintenance", self._maintain_forever())
+        self._spawn("rpc_slot_probe", self._probe_rpc_slot_forever())
         self._set_state(EngineState.RUNNING)
         log.info(
             "engine_started",
@@ -217,6 +240,22 @@ class Engine:
             dry_run=cfg.dry_run,
             mode=cfg.execution_mode.value,
         )
+
+    async def _bootstrap_with_retry(self, attempts: int = 8) -> None:
+        """The first snapshot; transient RPC errors and unusable payloads are retried."""
+        from jitmaker.chain.backoff import Backoff, Jitter
+        from jitmaker.errors import RpcError
+
+        backoff = Backoff(0.2, 5.0, jitter=Jitter.FULL)
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.bootstrap()
+                return
+            except (SnapshotIncomplete, RpcError) as exc:
+                if attempt == attempts:
+                    raise
+                log.warning("bootstrap_retry", attempt=attempt, error=str(exc))
+                await asyncio.sleep(backoff.next_delay())
 
     async def _shutdown(self) -> None:
         self._set_state(EngineState.STOPPING)
@@ -288,68 +327,190 @@ class Engine:
         return True, {"state": self.state, "slot": self.slot}
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        verdict = self.gate.check(self.clock())
-        ok = verdict.ok and self.state == EngineState.RUNNING
+        now = self.clock()
+        fresh = self.fresh(now)
+        ok = fresh and self.state == EngineState.RUNNING
         return ok, {
             "state": self.state,
-            "stale": verdict.reason(),
+            "stale": self.stale_reason(now),
             "slot": self.slot,
             "halt_reason": self.halt_reason,
-            "feeds": self.gate.snapshot(self.clock()),
+            "feeds": self.gate.snapshot(now),
         }
+
+    # ------------------------------------------------------------------ freshness
+    def fresh(self, now: float | None = None) -> bool:
+        """May we send now? Every input fresh, the socket up, no snapshot or repair pending."""
+        if self._dirty:
+            return False
+        subs = self.subs
+        if subs is not None and (not subs.connected or subs.reconnects > self._reconnects_seen):
+            return False
+        return self.gate.check(self.clock() if now is None else now).ok
+
+    def stale_reason(self, now: float) -> str:
+        parts = [f"repair:{name}" for name in sorted(self._dirty)]
+        subs = self.subs
+        if subs is not None:
+            if not subs.connected:
+                parts.append("ws:disconnected")
+            elif subs.reconnects > self._reconnects_seen:
+                parts.append("ws:resnapshot_pending")
+        reason = self.gate.check(now).reason()
+        if reason:
+            parts.append(reason)
+        return ",".join(parts)
 
     async def _watchdog_forever(self) -> None:
         from jitmaker import sdnotify
 
         sdnotify.notify("READY=1")
-        interval = sdnotify.watchdog_interval_s() or 1.0
+        interval = min(sdnotify.watchdog_interval_s() or 1.0, 1.0)
+        next_notify = 0.0
         while True:
-            await asyncio.sleep(min(interval, 1.0))
-            verdict = self.gate.check(self.clock())
-            for feed, lag in self.gate.lag_slots().items():
-                self.metrics.feed_lag.labels(feed=feed).set(lag)
-            if self.state in (EngineState.RUNNING, EngineState.STALE):
-                new = EngineState.RUNNING if verdict.ok else EngineState.STALE
-                if new != self.state:
-                    if new == EngineState.STALE:
-                        log.warning("inputs_stale", stale=verdict.reason())
-                    self._set_state(new)
-            sdnotify.notify("WATCHDOG=1")
+            await asyncio.sleep(WATCHDOG_TICK_S)
+            now = self.clock()
+            self.evaluate(now)
+            if now >= next_notify:
+                next_notify = now + interval
+                for feed, lag in self.gate.lag_slots().items():
+                    self.metrics.feed_lag.labels(feed=feed).set(lag)
+                sdnotify.notify("WATCHDOG=1")
+
+    def evaluate(self, now: float) -> None:
+        """RUNNING <-> STALE from the freshness verdict; HALTED when the kill switch says so."""
+        self._sync_halt()
+        ok = self.fresh(now)
+        if ok:
+            self.last_fresh_at = now
+        if self.state not in (EngineState.RUNNING, EngineState.STALE):
+            return
+        new = EngineState.RUNNING if ok else EngineState.STALE
+        if new == self.state:
+            return
+        if new == EngineState.STALE:
+            self._stale_since = now
+            self.counters.stale_episodes += 1
+            log.warning("inputs_stale", stale=self.stale_reason(now))
+        elif self._stale_since is not None:
+            took = now - self._stale_since
+            self._stale_since = None
+            self.counters.recovery_s.append(took)
+            self.m_recovery.observe(took)
+            log.info("inputs_fresh", stale_s=round(took, 3))
+        self._set_state(new)
+
+    def _sync_halt(self) -> None:
+        if self.risk is None or not self.risk.halted:
+            return
+        if self.state in (EngineState.HALTED, EngineState.STOPPING) or self._stop.is_set():
+            return
+        reason = self.risk.kill_switch.reason
+        self.halt(reason.value if reason is not None else "kill switch")
+
+    def _extra_metrics(self) -> None:
+        from prometheus_client import Counter as PCounter
+        from prometheus_client import Gauge, Histogram
+
+        r = self.metrics.registry
+        self.m_corrupt = PCounter(
+            "jitmaker_corrupt_payloads_total",
+            "Account payloads that did not decode (skipped, counted)",
+            ["feed"],
+            registry=r,
+        )
+        self.m_resyncs = PCounter(
+            "jitmaker_resyncs_total", "Snapshots swapped in after start", ["reason"], registry=r
+        )
+        self.m_ghosts = PCounter(
+            "jitmaker_ghost_orders_total", "Orders in our book a snapshot did not have", registry=r
+        )
+        self.m_missing = PCounter(
+            "jitmaker_missing_orders_total", "Orders in a snapshot our book lacked", registry=r
+        )
+        self.m_recovery = Histogram(
+            "jitmaker_recovery_seconds",
+            "Inputs stale until fresh again",
+            buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
+            registry=r,
+        )
+        self.m_pnl = Gauge(
+            "jitmaker_pnl_usd", "Account value change since start (USD, at the oracle)", registry=r
+        )
+        self.m_halted = Gauge(
+            "jitmaker_halted", "1 while the kill switch holds the engine HALTED", registry=r
+        )
+
+    def _corrupt(self, feed: str, account: str, error: Any) -> None:
+        self.counters.corrupt_payloads[feed] += 1
+        self.m_corrupt.labels(feed=feed).inc()
+        log.warning(
+            "corrupt_payload_skipped",
+            feed=feed,
+            account=account,
+            error=str(error),
+            rate_limit_key=f"corrupt:{feed}",
+        )
 
     # ------------------------------------------------------------------ bootstrap
-    async def bootstrap(self) -> None:
-        """Snapshot everything and replace state wholesale (start and every reconnect)."""
+    async def bootstrap(self) -> Any:
+        """Snapshot everything and replace state wholesale (start, reconnects, periodic resync).
+
+        An unusable payload is skipped and counted; if it belongs to something we cannot trade
+        without (a configured market, its oracle, our own User) the snapshot is incomplete and
+        ``SnapshotIncomplete`` asks the caller to retry. Returns the DLOB's ``LoadReport``.
+        """
         from jitmaker.chain.rpc import DataSize, Memcmp
 
         rpc = self.rpc
         self.slot = max(self.slot, await rpc.get_slot())
+        missing: list[str] = []
         perps = await rpc.get_program_accounts(
             str(self._drift), filters=[Memcmp(0, PERP_MARKET_DISCRIMINATOR)]
         )
-        for acc in perps.value:
-            self.market_data.set_perp(decode_perp_market(acc.data))
         spots = await rpc.get_program_accounts(
             str(self._drift), filters=[Memcmp(0, SPOT_MARKET_DISCRIMINATOR)]
         )
-        for acc in spots.value:
-            self.market_data.set_spot(decode_spot_market(acc.data))
+        corrupt_markets = 0
+        for accs, decode, store in (
+            (perps.value, decode_perp_market, self.market_data.set_perp),
+            (spots.value, decode_spot_market, self.market_data.set_spot),
+        ):
+            for acc in accs:
+                try:
+                    market = decode(acc.data)
+                except JitMakerError as exc:
+                    corrupt_markets += 1
+                    self._corrupt("snapshot_market", acc.pubkey, exc)
+                    continue
+                store(market)
         for key in self.markets:
             have = self.market_data.perp if key[0] is MarketType.PERP else self.market_data.spot
             if key[1] not in have:
+                if corrupt_markets:
+                    missing.append(f"market {_mkey(key)}")
+                    continue
                 raise JitMakerError(f"market {_mkey(key)} does not exist on this cluster")
-        oracles = self.market_data.oracle_pubkeys(list(self.markets))
+        keys = [k for k in self.markets if k in self.market_data.oracle_of]
+        oracles = self.market_data.oracle_pubkeys(keys)
         accounts = await rpc.get_multiple_accounts([str(k) for k in oracles])
-        for pubkey, acc in zip(oracles, accounts.value, strict=True):
-            if acc is not None:
-                self.market_data.set_oracle(pubkey, acc.data)
+        for key, pubkey, acc in zip(keys, oracles, accounts.value, strict=True):
+            if acc is not None and not self._store_oracle(key, pubkey, acc.data):
+                self._corrupt("snapshot_oracle", str(pubkey), "oracle did not decode")
+                missing.append(f"oracle {_mkey(key)}")
         users = await rpc.get_multiple_accounts([str(k) for k in self.our_users.values()])
         for sub, acc in zip(self.our_users, users.value, strict=True):
             if acc is None:
                 raise JitMakerError(
                     f"no Drift user for subaccount {sub} of {self.authority}; initialize it first"
                 )
-            self.user_accounts[sub] = decode_user(acc.data)
-        self._refresh_limits()
+            try:
+                user = decode_user(acc.data)
+            except JitMakerError as exc:
+                self._corrupt("snapshot_own_user", acc.pubkey, exc)
+                missing.append(f"own user {sub}")
+                continue
+            self._apply_own(sub, user, acc.data, users.slot or self.slot)
         book = await rpc.get_program_accounts(
             str(self._drift),
             filters=[
@@ -362,19 +523,185 @@ class Engine:
         for acc in book.value:
             try:
                 snapshot[Pubkey.from_string(acc.pubkey)] = decode_user(acc.data)
-            except JitMakerError:
-                log.warning("bad_account_skipped", account=acc.pubkey, rate_limit_key="bad_account")
+            except JitMakerError as exc:
+                self._corrupt("snapshot_user", acc.pubkey, exc)
+        if missing:
+            raise SnapshotIncomplete("unusable payloads: " + ", ".join(missing))
         slot = book.slot or self.slot
-        self.dlob.load(snapshot, slot)
+        report = self.dlob.load(snapshot, slot)
         self.auction_users = {k: u for k, u in snapshot.items() if u.has_open_auction}
         await self.blockhashes.refresh()
+        self.last_snapshot_at = self.clock()
         log.info(
             "snapshot_loaded",
             slot=slot,
             users=len(snapshot),
             perp_markets=len(perps.value),
             spot_markets=len(spots.value),
+            ghosts=report.ghosts,
+            missing=report.missing,
         )
+        return report
+
+    def _store_oracle(self, key: MarketKey, pubkey: Pubkey, data: bytes) -> bool:
+        """Keep ``data`` as the oracle of ``key`` only if it decodes; else keep the old bytes."""
+        old = self.market_data.oracle_raw.get(pubkey)
+        self.market_data.set_oracle(pubkey, data)
+        if self.market_data.oracle(key, self.slot) is not None:
+            return True
+        if old is None:
+            self.market_data.oracle_raw.pop(pubkey, None)
+        else:
+            self.market_data.set_oracle(pubkey, old)
+        return False
+
+    def _apply_own(self, sub: int, user: Any, data: bytes, slot: int) -> None:
+        """Our User at ``slot``: positions, fills (place_and_make), bounds, PnL."""
+        old = self.user_accounts.get(sub)
+        self.user_accounts[sub] = user
+        self._own_slots[sub] = max(slot, self._own_slots.get(sub, 0))
+        self._own_raw[sub] = data
+        if old is not None:
+            self._account_fills(sub, old, user)
+        builder = getattr(self, "builders", {}).get(sub)
+        if builder is not None:
+            builder.set_maker_markets(user_markets(user))
+        self._refresh_limits()
+        self._record_pnl()
+
+    def _record_pnl(self) -> None:
+        """Feed the kill switch our account value's change since start (QUOTE 1e6)."""
+        if self.risk is None or len(self.user_accounts) < len(self.our_users):
+            return
+        value = sum(
+            account_value(u, self.market_data, self.slot) for u in self.user_accounts.values()
+        )
+        if self._pnl_base is None:
+            self._pnl_base = value
+        pnl = value - self._pnl_base
+        self.m_pnl.set(pnl / 1e6)
+        self.counters.pnl_quote = pnl
+        if self.risk.kill_switch.record_pnl(pnl, self.slot):
+            self._sync_halt()
+
+    # ------------------------------------------------------------------ maintenance
+    def _snapshot_due(self) -> bool:
+        """A reconnect not yet followed by a snapshot, once every subscription is confirmed."""
+        subs = self.subs
+        if "snapshot" in self._dirty:
+            return True
+        if subs is None or subs.reconnects <= self._reconnects_seen or not subs.connected:
+            return False
+        return all(sub.settled for sub in subs.subscriptions)
+
+    async def _maintain_forever(self) -> None:
+        """One task owns every snapshot read: reconnect resnapshots, own-account repairs and
+        polls, and the periodic reconciliation that catches silently dropped subscriptions."""
+        from jitmaker.chain.backoff import Backoff, Jitter
+
+        backoff = Backoff(0.1, 5.0, jitter=Jitter.FULL)
+        now = self.clock()
+        next_resync = now + self.resync_interval_s
+        next_own = now + self.own_poll_interval_s
+        while True:
+            wait = min(next_resync, next_own) - self.clock()
+            if wait > 0 and not self._wake_maintenance.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake_maintenance.wait()
+            self._wake_maintenance.clear()
+            now = self.clock()
+            try:
+                if self._snapshot_due():
+                    await self._resnapshot("reconnect")
+                    next_resync = self.clock() + self.resync_interval_s
+                    next_own = self.clock() + self.own_poll_interval_s
+                elif "own_users" in self._dirty or now >= next_own:
+                    await self._poll_own()
+                    next_own = self.clock() + self.own_poll_interval_s
+                elif now >= next_resync:
+                    await self._resnapshot("periodic")
+                    next_resync = self.clock() + self.resync_interval_s
+                backoff.reset()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # RPC errors, 429s, incomplete snapshots, bugs: retry
+                self.counters.resync_failures += 1
+                log.warning(
+                    "resync_failed",
+                    error=str(exc),
+                    error_type=type(exc).__name__,
+                    rate_limit_key="resync_failed",
+                )
+                await asyncio.sleep(backoff.next_delay())
+                if self._snapshot_due() or "own_users" in self._dirty:
+                    self._wake_maintenance.set()
+
+    async def _resnapshot(self, reason: str) -> None:
+        subs = self.subs
+        target = subs.reconnects if subs is not None else 0
+        started = self.clock()
+        report = await self.bootstrap()
+        self._reconnects_seen = max(self._reconnects_seen, target)
+        self._dirty.discard("snapshot")
+        self._dirty.discard("own_users")
+        self.counters.resyncs += 1
+        self.counters.ghost_orders += report.ghosts
+        self.counters.missing_orders += report.missing
+        self.m_resyncs.labels(reason=reason).inc()
+        self.m_ghosts.inc(report.ghosts)
+        self.m_missing.inc(report.missing)
+        now = self.clock()
+        for name in ("auctions", "book", "own_users"):
+            self.gate.observe(name, self.slot, now)
+        log.info(
+            "resynced",
+            reason=reason,
+            ghosts=report.ghosts,
+            missing=report.missing,
+            took_ms=round((now - started) * 1000, 1),
+        )
+
+    async def _poll_own(self) -> None:
+        """Read our Users over RPC; a newer state that differs from ours replaces it (a lost or
+        corrupted notification, or an own-account subscription the server dropped)."""
+        got = await self.rpc.get_multiple_accounts([str(k) for k in self.our_users.values()])
+        slot = got.slot or self.slot
+        bad = []
+        for sub, acc in zip(self.our_users, got.value, strict=True):
+            if acc is None:
+                bad.append(sub)
+                continue
+            held = self._own_slots.get(sub, 0)
+            if acc.data == self._own_raw.get(sub) or slot < held:
+                continue
+            if slot == held and "own_users" not in self._dirty:
+                continue  # same slot, maybe an earlier state within it: the feed's is newer
+            try:
+                user = decode_user(acc.data)
+            except JitMakerError as exc:
+                self._corrupt("poll_own_user", acc.pubkey, exc)
+                bad.append(sub)
+                continue
+            if sub in self._own_raw and slot > self._own_slots.get(sub, 0):
+                self.counters.own_account_repairs += 1
+                log.warning("own_account_repaired", subaccount=sub, slot=slot)
+            self._apply_own(sub, user, acc.data, slot)
+        if bad:
+            raise SnapshotIncomplete(f"own users {bad} unusable")
+        self._dirty.discard("own_users")
+        self.gate.observe("own_users", slot, self.clock())
+
+    async def _probe_rpc_slot_forever(self) -> None:
+        """The RPC's slot is the reference a delayed or stalled websocket is measured against."""
+        while True:
+            try:
+                slot = await self.rpc.get_slot()
+            except JitMakerError as exc:
+                log.warning("rpc_slot_probe_failed", error=str(exc), rate_limit_key="rpc_probe")
+            else:
+                self.gate.observe("rpc_slot", slot, self.clock())
+            await asyncio.sleep(self.rpc_probe_interval_s)
 
     def _build_executor(self) -> None:
         builders = {}
@@ -409,6 +736,7 @@ class Engine:
             drift_program_id=self._drift,
             jit_program_id=self._jit,
             clock=self.clock,
+            fresh=self.fresh,
         )
 
     # ------------------------------------------------------------------ feeds
@@ -423,7 +751,10 @@ class Engine:
         # silence proves nothing; they share one socket with the slot feed, whose silence is
         # the stall signal for all of them. They are tracked (for /readyz and metrics) with an
         # effectively unbounded silence, and the gate blocks on the slot feed and the oracles.
-        self.gate.register("slot", max_silence_s=stall)
+        # The slot feed must keep up with the RPC's own slot (probed every 250 ms): frames that
+        # arrive but late (a delayed or backed-up socket) make it LAGGING within a few slots.
+        self.gate.register("slot", max_silence_s=stall, max_lag_slots=self.feed_max_lag_slots)
+        self.gate.register("rpc_slot", max_silence_s=max(2.5 * stall, 5.0))
         for name in ("auctions", "book", "own_users"):
             self.gate.register(name, max_silence_s=float("inf"))
         for key in self.markets:
@@ -433,7 +764,7 @@ class Engine:
                 max_lag_slots=cfg.oracle_max_staleness_slots,
             )
         now = self.clock()
-        for name in ("auctions", "book", "own_users"):
+        for name in ("auctions", "book", "own_users", "rpc_slot"):
             self.gate.observe(name, self.slot, now)  # the snapshot is a frame
         for key in self.markets:
             reading = self.market_data.oracle(key, self.slot)
@@ -487,27 +818,22 @@ class Engine:
         )
         self.sender.start()
 
-    async def _on_reconnect(self, _info: Any = None) -> None:
+    def _on_reconnect(self, _info: Any = None) -> None:
+        """Every subscription is confirmed on a new connection: snapshot and replace state
+        (Solana replays nothing). Sending stays refused from the moment the connection dropped
+        (``fresh``) until that snapshot is in."""
         self.counters.reconnects += 1
         self.metrics.reconnects.labels(feed="ws").inc()
         log.warning("feeds_reconnected_resnapshot", reconnects=self.counters.reconnects)
-        try:
-            await self.bootstrap()
-        except JitMakerError as exc:
-            log.error("resnapshot_failed", error=str(exc))
-            return
-        now = self.clock()
-        for name in ("auctions", "book", "own_users"):
-            self.gate.observe(name, self.slot, now)
+        self._wake_maintenance.set()
 
     def _on_slot(self, update: Any) -> None:
         slot = update.slot
+        now = self.clock()
+        self.gate.observe("slot", slot, now)  # its own slot: a late frame must look late
         if slot <= self.slot and self.slot - slot < 1000:
-            self.gate.observe("slot", self.slot, self.clock())
             return
         self.slot = slot
-        now = self.clock()
-        self.gate.observe("slot", slot, now)
         self.metrics.slot.set(slot)
         self.blockhashes.on_slot(slot)
         if self.state not in (EngineState.RUNNING, EngineState.STALE):
@@ -538,9 +864,7 @@ class Engine:
         try:
             user = decode_user(data)
         except JitMakerError as exc:
-            log.warning(
-                "bad_user_account", account=pubkey, error=str(exc), rate_limit_key="bad_user"
-            )
+            self._corrupt("auctions", pubkey, exc)
             return
         key = Pubkey.from_string(pubkey)
         self.auction_users[key] = user
@@ -597,8 +921,8 @@ class Engine:
         self.gate.observe("book", slot, self.clock())
         try:
             user = decode_user(data)
-        except JitMakerError:
-            log.warning("bad_user_account", account=pubkey, rate_limit_key="bad_user")
+        except JitMakerError as exc:
+            self._corrupt("book", pubkey, exc)
             return
         self.dlob.apply_user(Pubkey.from_string(pubkey), user, slot)
 
@@ -606,18 +930,17 @@ class Engine:
         def handle(update: Any) -> None:
             data, slot = update.data, update.slot
             self.gate.observe("own_users", slot, self.clock())
+            if slot < self._own_slots.get(sub, 0):
+                return  # older than an RPC read already applied
             try:
                 user = decode_user(data)
-            except JitMakerError:
-                log.warning("bad_own_user_account", subaccount=sub, rate_limit_key=f"own{sub}")
+            except JitMakerError as exc:
+                # our position is unknown until an RPC read repairs it: refuse to send
+                self._corrupt("own_users", update.pubkey, exc)
+                self._dirty.add("own_users")
+                self._wake_maintenance.set()
                 return
-            old = self.user_accounts.get(sub)
-            self.user_accounts[sub] = user
-            self._account_fills(sub, old, user)
-            builder = getattr(self, "builders", {}).get(sub)
-            if builder is not None:
-                builder.set_maker_markets(user_markets(user))
-            self._refresh_limits()
+            self._apply_own(sub, user, data, slot)
 
         return handle
 
@@ -630,8 +953,8 @@ class Engine:
                     if key[0] is MarketType.PERP
                     else decode_spot_market(data)
                 )
-            except JitMakerError:
-                log.warning("bad_market_account", market=_mkey(key), rate_limit_key=_mkey(key))
+            except JitMakerError as exc:
+                self._corrupt("markets", update.pubkey, exc)
                 return
             if key[0] is MarketType.PERP:
                 self.market_data.set_perp(market)
@@ -642,14 +965,10 @@ class Engine:
 
     def _oracle_handler(self, key: MarketKey, pubkey: Pubkey) -> Callable[[Any], None]:
         def handle(update: Any) -> None:
-            data, slot = update.data, max(update.slot, self.slot)
-            self.market_data.set_oracle(pubkey, data)
-            reading = self.market_data.oracle(key, slot)
-            if reading is None:
-                log.warning(
-                    "bad_oracle_account", market=_mkey(key), rate_limit_key=f"o{_mkey(key)}"
-                )
+            if not self._store_oracle(key, pubkey, update.data):
+                self._corrupt("oracles", str(pubkey), "oracle did not decode")
                 return
+            reading = self.market_data.oracle(key, max(update.slot, self.slot))
             self.gate.observe(f"oracle:{_mkey(key)}", reading.slot, self.clock())
             if self.risk is not None:
                 self.risk.observe_oracle(key, reading.slot, reading.price)
@@ -844,6 +1163,10 @@ class Engine:
             )
 
     def halt(self, reason: str) -> None:
+        """HALTED: no new attempts until an operator restarts (in-flight ones resolve)."""
+        if self.state == EngineState.HALTED:
+            return
+        self.m_halted.set(1)
         self.halt_reason = reason
         self.counters.halts.append({"slot": self.slot, "reason": reason})
         log.error("halted", reason=reason)

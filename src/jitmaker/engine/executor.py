@@ -83,6 +83,7 @@ class Executor:
         drift_program_id: Pubkey | None = None,
         jit_program_id: Pubkey | None = None,
         clock: Callable[[], float] = time.monotonic,
+        fresh: Callable[[], bool] | None = None,
     ) -> None:
         self.builders = builders
         self.subaccount_of = subaccount_of
@@ -104,6 +105,9 @@ class Executor:
         self._drift_id = str(drift_program_id or "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH")
         self._jit_id = str(jit_program_id or "J1TnP8zvVxbtF5KFp5xRmWuvG9McnhzmBd9XGfCyuxFP")
         self._clock = clock
+        # the engine's full freshness verdict (gate + connection + no snapshot pending);
+        # the bare gate when used on its own
+        self._fresh = fresh or (lambda: self.gate.check(self._clock()).ok)
         self.in_flight: OrderedDict[str, InFlight] = OrderedDict()
         self._taker_refs: OrderedDict[tuple, TakerRef] = OrderedDict()
         self.last_tick_to_trade_ns: int | None = None
@@ -164,7 +168,7 @@ class Executor:
             elapsed = time.perf_counter_ns() - t0_ns
             self.last_tick_to_trade_ns = elapsed
             self.metrics.tick_to_trade.observe(elapsed / 1e9)
-        if not self.gate.check(self._clock()).ok:  # belt and braces: never send stale
+        if not self._fresh():  # belt and braces: never send stale
             self.counters.sends_while_stale += 1
             self.metrics.sends_while_stale.inc()
         programs = (_BUDGET,) * (1 if cu_price is None else 2) + (
@@ -196,7 +200,8 @@ class Executor:
         refused = self._can_trade()
         if refused is not None:
             return refused
-        if not self.gate.check(self._clock()).ok:
+        if not self._fresh():
+            self.counters.refused_stale += 1
             return RefusedReason.STALE
         position = self._positions(key)
         if position is None:
