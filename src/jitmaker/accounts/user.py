@@ -83,7 +83,7 @@ _ENUM_CHECKS = tuple(
         (4355, 1, 4356, 3, "margin_mode"),
     )
 )
-(_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7) = _ENUM_CHECKS
+(_C0, _C1, _C2, _C3, _C4, _C5, _C6, _) = _ENUM_CHECKS
 
 _new = tuple.__new__
 _EMPTY_PERP = PerpPosition.new()
@@ -183,19 +183,14 @@ User = record(
     ),
 )
 _I_ORDERS = User._INDEX["orders"]
-assert (User._INDEX["status"], User._INDEX["sub_account_id"], User._INDEX["open_orders"]) == (
-    19,
-    18,
-    22,
-)
-assert (User._INDEX["open_auctions"], User._INDEX["next_order_id"], User._INDEX["idle"]) == (
-    24,
+# the helpers above index the tuple directly
+assert [User._INDEX[f] for f in ("next_order_id", "sub_account_id", "status", "idle")] == [
     15,
+    18,
+    19,
     21,
-)
-_I_PERPS = User._INDEX["perp_positions"]
-_I_SPOTS = User._INDEX["spot_positions"]
-_COUNTER_FIELDS = ("open_orders", "has_open_order", "open_auctions", "has_open_auction")
+]
+assert [User._INDEX[f] for f in ("open_orders", "open_auctions")] == [22, 24]
 
 
 def _user_new(cls: Any = User, **fields: Any) -> Any:
