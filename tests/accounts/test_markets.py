@@ -226,3 +226,17 @@ def test_codecs_accept_bytearray_and_memoryview():
     assert decode_perp_market(memoryview(data)).market_index == 7
     with pytest.raises(DecodeError, match="wrong discriminator"):
         decode_perp_market(memoryview(bytes(8) + data[8:]))
+
+
+def test_decode_account_dispatches_by_discriminator():
+    from jitmaker.accounts import decode_account, encode_user
+    from jitmaker.accounts.user import User
+
+    for record, encode, kind in [
+        (PerpMarket.new(market_index=3), encode_perp_market, AccountKind.PERP_MARKET),
+        (State.new(min_perp_auction_duration=10), encode_state, AccountKind.STATE),
+        (User.new(sub_account_id=4), encode_user, AccountKind.USER),
+    ]:
+        assert decode_account(encode(record)) == (kind, record)
+    with pytest.raises(DecodeError, match="unsupported account"):
+        decode_account(bytes(64))

@@ -15,6 +15,7 @@ from jitmaker.accounts.discriminators import (
     account_discriminator,
     account_kind,
 )
+from jitmaker.accounts.dispatch import decode_account
 from jitmaker.accounts.enums import *  # noqa: F403
 from jitmaker.accounts.enums import __all__ as _enums_all
 from jitmaker.accounts.gpa import decode_users_from_gpa, gpa_accounts
@@ -106,6 +107,7 @@ __all__ = [
     "account_kind",
     "amm_bid_ask",
     "amm_reserve_price",
+    "decode_account",
     "decode_oracle",
     "decode_perp_market",
     "decode_prelaunch_oracle",
