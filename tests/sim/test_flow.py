@@ -100,3 +100,22 @@ def test_after_the_auction_leftovers_hit_resting_orders_and_the_amm():
     assert all(f["maker_order_id"] for f in after if f["maker"] != "AMM")
     assert sim.flow.stats.resting_placed > 0 and sim.flow.stats.resting_rejected == 0
     sim.reporter.close()
+
+
+def test_report_keeps_a_bounded_ring_and_streams_every_auction(tmp_path):
+    import json
+
+    from jitmaker.sim.report import Report
+
+    sim = Simulator(seed=6, manual_clock=True, report_path=tmp_path / "r.json")
+    sim.reporter.close()
+    sim.reporter = Report(sim.world, path=tmp_path / "r.json", keep=10, seed=6)
+    sim.flow.report = sim.reporter
+    sim.advance(120)
+    total = sim.reporter.auctions_total
+    assert total > 20 and len(sim.reporter.recent) == 10
+    sim.write_report(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert len(data["auctions"]) == total == data["auctions_total"]
+    assert len({(a["taker"], a["order_id"]) for a in data["auctions"]}) == total
+    sim.reporter.close()

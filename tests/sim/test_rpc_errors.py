@@ -304,3 +304,13 @@ async def test_simulate_transaction_reports_failure_in_value_not_as_error(sim, c
     assert any("0x1771" in line for line in value["logs"])
     assert sim.chain.statuses == {}
     _ = Pubkey  # keep import used for readability of helpers
+
+
+async def test_corrupt_fault_garbles_reads_once_without_touching_the_ledger(sim, client):
+    key = sim.world.perp[0].pubkey
+    good = sim.chain.ledger.get(key).data
+    sim.faults.corrupt_account(key, count=1)
+    first = (await client.get_account_info(key)).value.data
+    second = (await client.get_account_info(key)).value.data
+    assert first != good and len(first) < len(good)
+    assert second == good == sim.chain.ledger.get(key).data
