@@ -20,7 +20,7 @@ from jitmaker.sim.rpc import Rpc
 
 __all__ = ["Server", "free_port_pair"]
 
-MAX_QUEUED_MESSAGES = 100_000  # a client this far behind is disconnected, like a real node
+MAX_QUEUED_MESSAGES = 20_000  # a client this far behind is disconnected, like a real node
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -132,14 +132,15 @@ class Server:
             return web.Response(status=429, text="Too many requests", headers={"Retry-After": "1"})
         ws = web.WebSocketResponse(autoping=True, heartbeat=None, max_msg_size=16 * 1024 * 1024)
         await ws.prepare(request)
-        queue: asyncio.Queue[str] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
         self._sockets[ws] = request
+        clock = asyncio.get_running_loop().time
 
         def send(text: str) -> None:
             if queue.qsize() >= MAX_QUEUED_MESSAGES:
                 conn.close()
                 return
-            queue.put_nowait(text)
+            queue.put_nowait((clock(), text))
 
         def on_close() -> None:
             transport = request.transport
@@ -164,13 +165,18 @@ class Server:
                 await writer
         return ws
 
-    async def _writer(self, ws: web.WebSocketResponse, queue: asyncio.Queue[str]) -> None:
+    async def _writer(
+        self, ws: web.WebSocketResponse, queue: asyncio.Queue[tuple[float, str]]
+    ) -> None:
         faults = self.faults
+        clock = asyncio.get_running_loop().time
         while True:
-            text = await queue.get()
+            queued_at, text = await queue.get()
             delay = faults.ws_delay_s
-            if delay:
-                await asyncio.sleep(delay)
+            if delay:  # latency, not throughput: each message leaves `delay` after it was queued
+                wait = queued_at + delay - clock()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             try:
                 await ws.send_str(text)
             except (ConnectionResetError, RuntimeError):
