@@ -71,6 +71,7 @@ def state_bytes(min_auction: int = 10, fee: tuple[int, ...] | None = None) -> by
     for i in range(10):
         struct.pack_into("<8I", buf, 168 + 32 * i, *tier)
         struct.pack_into("<8I", buf, 528 + 32 * i, *tier)
+    struct.pack_into("<Q", buf, 512, 10**12)  # referrer_reward_epoch_upper_bound
     struct.pack_into("<Q", buf, 520, 10_000)  # flat filler fee
     struct.pack_into("<Q", buf, 896, 100_000)  # oracle_twap_5min_percent_divergence
     buf[971] = min_auction
@@ -208,10 +209,13 @@ def user_bytes(
     return bytes(buf)
 
 
-def user_stats_bytes(authority: Pubkey) -> bytes:
+def user_stats_bytes(authority: Pubkey, referrer: Pubkey | None = None) -> bytes:
     buf = bytearray(240)
     buf[:8] = USER_STATS_DISC
     buf[8:40] = bytes(authority)
+    if referrer is not None:
+        buf[40:72] = bytes(referrer)
+        buf[188] = 0x02  # IsReferred
     return bytes(buf)
 
 
@@ -244,11 +248,14 @@ class World:
     traders: dict[str, Trader] = field(default_factory=dict)
     spot_markets: dict[int, tuple[Pubkey, Pubkey]] = field(default_factory=dict)
 
-    def add_trader(self, name: str, seed: int, **user_kw) -> Trader:
+    def add_trader(
+        self, name: str, seed: int, *, referrer: Trader | None = None, **user_kw
+    ) -> Trader:
         kp = Keypair.from_seed(bytes([seed]) * 32)
         t = Trader(kp, user_pda(kp.pubkey()), stats_pda(kp.pubkey()))
         self.ledger.put(t.user, Account(LAMPORTS, user_bytes(kp.pubkey(), **user_kw), DRIFT), 0)
-        self.ledger.put(t.stats, Account(LAMPORTS, user_stats_bytes(kp.pubkey()), DRIFT), 0)
+        ref = None if referrer is None else referrer.authority
+        self.ledger.put(t.stats, Account(LAMPORTS, user_stats_bytes(kp.pubkey(), ref), DRIFT), 0)
         self.ledger.put(kp.pubkey(), Account(LAMPORTS, b"", SYSTEM), 0)
         self.traders[name] = t
         return t

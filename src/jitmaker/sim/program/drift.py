@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from solders.pubkey import Pubkey
+
 from jitmaker.accounts.enums import (
     MarketType,
     OrderStatus,
@@ -70,6 +72,7 @@ LONG, SHORT = PositionDirection.LONG, PositionDirection.SHORT
 _OPEN = OrderStatus.OPEN
 _MARKET_FILL_PAUSED = 4  # PerpMarket.paused_operations Fill
 _MARKET_AMM_FILL_PAUSED = 2
+_DEFAULT_KEY = Pubkey.default()
 _VOLUME_TIERS = (2_000_000, 10_000_000, 20_000_000, 80_000_000, 200_000_000)
 OPEN_ORDER_MARGIN_REQUIREMENT = 10_000
 
@@ -119,6 +122,7 @@ class DriftEngine:
         self.ctx = ctx
         self.logs = logs
         self.fills = fills
+        self._referrer: tuple[UserView, UserStatsView] | None = None
 
     def log(self, text: str) -> None:
         self.logs.append(f"Program log: {text}")
@@ -572,8 +576,13 @@ class DriftEngine:
         jit_maker_order_id: int | None = None,
         use_amm: bool = False,
         amm_jit: bool = False,
+        referrer_users: list[UserView] = (),
+        referrer_stats: list[UserStatsView] = (),
     ) -> int:
-        """``controller::orders::fill_perp_order``; returns the base filled."""
+        """``controller::orders::fill_perp_order``; returns the base filled.
+
+        ``referrer_users``/``referrer_stats``: the (User, UserStats) accounts passed to the
+        instruction, searched for the taker's referrer (``get_referrer_info``)."""
         ctx = self.ctx
         index = taker.find_open_order(taker_order_id)
         if index is None:
@@ -601,6 +610,7 @@ class DriftEngine:
         candidates = self._maker_candidates(
             taker, order, market, oracle, makers, jit_maker_order_id
         )
+        self._referrer = self._find_referrer(taker, taker_stats, referrer_users, referrer_stats)
         if order.max_ts != 0 and ctx.unix_timestamp > order.max_ts:
             self.cancel_order(taker, index, "taker order expired")
             return 0
@@ -670,6 +680,73 @@ class DriftEngine:
                 reducing = after == 0 or ((after > 0) == (before > 0) and abs(after) < abs(before))
                 self.check_margin(maker.user, maps, "fill", "maintenance" if reducing else "fill")
         return total_base
+
+    def _find_referrer(
+        self,
+        taker: UserView,
+        taker_stats: UserStatsView | None,
+        users: list[UserView],
+        stats: list[UserStatsView],
+    ) -> tuple[UserView, UserStatsView] | None:
+        """``get_referrer_info``: the referrer's stats must be passed (ReferrerStatsNotFound)
+        and its sub-account 0 User too (ReferrerNotFound); pool id != 0 means no reward."""
+        if taker_stats is None:
+            return None
+        authority = taker_stats.referrer
+        if authority == _DEFAULT_KEY:
+            return None
+        ref_stats = next((st for st in stats if st.authority == authority), None)
+        if ref_stats is None:
+            raise drift_error("ReferrerStatsNotFound")
+        for user in sorted(users, key=lambda u: bytes(u.key)):
+            if user.key == taker.key or user.authority != authority:
+                continue
+            if user.sub_account_id == 0:
+                if user.pool_id != 0:
+                    return None
+                user.set_last_active_slot(self.ctx.slot)
+                return user, ref_stats
+        raise drift_error("ReferrerNotFound")
+
+    def _taker_fee_parts(
+        self,
+        state: StateView,
+        taker_stats: UserStatsView | None,
+        quote: int,
+        market: PerpMarketView,
+    ) -> tuple[int, int, int]:
+        """(taker fee after referee discount, referee discount, referrer reward)."""
+        tier = state.perp_fee_tier(self._tier_index(taker_stats))
+        fee = _taker_fee(quote, tier[0], tier[1], market.fee_adjustment)
+        if self._referrer is None:
+            return fee, 0, 0
+        ref_num, ref_den, referee_num, referee_den = tier[4:8]
+        discount = fee * referee_num // referee_den if referee_den else 0
+        reward = fee * ref_num // ref_den if ref_den else 0
+        room = max(
+            0,
+            state.referrer_reward_epoch_upper_bound
+            - self._referrer[1].current_epoch_referrer_reward,
+        )
+        return fee - discount, discount, min(reward, room)
+
+    def _pay_referral(
+        self,
+        market: PerpMarketView,
+        taker_stats: UserStatsView | None,
+        discount: int,
+        reward: int,
+    ) -> None:
+        if self._referrer is None:
+            return
+        if taker_stats is not None:
+            taker_stats.add_referee_discount(discount)
+        user, stats = self._referrer
+        if reward > 0:
+            pos = self._position_for(user, market.market_index)
+            pos.set(quote_asset_amount=pos.quote_asset_amount + reward)
+            user.store_perp(pos)
+        stats.add_referrer_reward(reward)
 
     def _maker_candidates(
         self,
@@ -771,10 +848,11 @@ class DriftEngine:
         maker_long = m_order[I_DIRECTION] == LONG
         prod = maker_price * size
         quote = prod // BASE_PRECISION if maker_long else _ceil_div(prod, BASE_PRECISION)
-        fee_num, fee_den, _, _ = self._fee_tier(state, taker_stats)
-        _, _, reb_num, reb_den = self._fee_tier(state, maker.stats)
-        taker_fee = _taker_fee(quote, fee_num, fee_den, market.fee_adjustment)
+        taker_fee, discount, reward = self._taker_fee_parts(state, taker_stats, quote, market)
+        maker_tier_stats = maker.stats if maker.stats is not None else taker_stats
+        _, _, reb_num, reb_den = self._fee_tier(state, maker_tier_stats)
         rebate = _maker_rebate(quote, reb_num, reb_den, market.fee_adjustment)
+        self._pay_referral(market, taker_stats, discount, reward)
         now = self.ctx.unix_timestamp
         self._update_position(taker, market, taker_dir, size, quote, -taker_fee)
         self._update_position(maker.user, market, m_order[I_DIRECTION], size, quote, rebate)
@@ -855,8 +933,8 @@ class DriftEngine:
         taker_dir = t_order[I_DIRECTION]
         prod = price * size
         quote = _ceil_div(prod, BASE_PRECISION) if taker_dir == LONG else prod // BASE_PRECISION
-        fee_num, fee_den, _, _ = self._fee_tier(state, taker_stats)
-        fee = _taker_fee(quote, fee_num, fee_den, market.fee_adjustment)
+        fee, discount, reward = self._taker_fee_parts(state, taker_stats, quote, market)
+        self._pay_referral(market, taker_stats, discount, reward)
         self._update_position(taker, market, taker_dir, size, quote, -fee)
         market.add_base_with_amm(size if taker_dir == LONG else -size)
         self._fill_order(taker, t_index, size, quote)
@@ -965,16 +1043,20 @@ class DriftEngine:
         )
         user.store_perp(pos)
 
+    @staticmethod
+    def _tier_index(stats: UserStatsView | None) -> int:
+        """Perp fee tier by 30-day taker + maker volume (§5.8; staking benefits not modelled)."""
+        if stats is None:
+            return 0
+        volume = stats.taker_volume_30d + stats.maker_volume_30d
+        return next(
+            (i for i, bound in enumerate(_VOLUME_TIERS) if volume < bound * 1_000_000),
+            len(_VOLUME_TIERS),
+        )
+
     def _fee_tier(self, state: StateView, stats: UserStatsView | None) -> tuple[int, int, int, int]:
         """(fee_num, fee_den, rebate_num, rebate_den) of the user's volume tier (§5.8)."""
-        tier = 0
-        if stats is not None:
-            volume = stats.taker_volume_30d + stats.maker_volume_30d
-            tier = next(
-                (i for i, bound in enumerate(_VOLUME_TIERS) if volume < bound * 1_000_000),
-                len(_VOLUME_TIERS),
-            )
-        fee_num, fee_den, reb_num, reb_den = state.perp_fee_tier(tier)[:4]
+        fee_num, fee_den, reb_num, reb_den = state.perp_fee_tier(self._tier_index(stats))[:4]
         return fee_num, fee_den, reb_num, reb_den
 
     def _check_price_bands(

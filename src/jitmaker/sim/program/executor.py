@@ -351,6 +351,18 @@ def _stats_for(work: Work, ledger: Ledger, user_key: Pubkey, program: Pubkey):
     return work.stats(key) if ledger.get(key) is not None else None
 
 
+def _referrer_keys(ledger: Ledger, taker_stats, program: Pubkey) -> list[Pubkey]:
+    """The taker's referrer (User sub-account 0, UserStats) when it has one in the ledger."""
+    if taker_stats is None or taker_stats.referrer == Pubkey.default():
+        return []
+    authority = bytes(taker_stats.referrer)
+    user = _pda(program, b"user", authority, (0).to_bytes(2, "little"))
+    stats = _pda(program, b"user_stats", authority)
+    if ledger.get(user) is None or ledger.get(stats) is None:
+        return []
+    return [user, stats]
+
+
 def place_taker_order(
     ledger: Ledger, ctx: ExecContext, user_key: Pubkey, params: OrderParams
 ) -> ExecResult:
@@ -399,6 +411,7 @@ def maker_jit_fill(
     remaining = [IxAccount(k, True, False) for k, _ in maps.perp.values()]
     remaining += [IxAccount(k, False, False) for k in maps.oracles]
     remaining += [IxAccount(k, True, False) for k, _ in maps.spot.values()]
+    remaining += [IxAccount(k, True, False) for k in _referrer_keys(ledger, taker_stats, program)]
     accounts = [
         IxAccount(state_key, False, False),
         IxAccount(maker_user_key, True, False),
@@ -463,14 +476,21 @@ def fill_from_resting_and_amm(
                 for o in user.orders()
             ):
                 makers.append(Maker(user, _stats_for(work, ledger, key, program)))
+        taker_stats = _stats_for(work, ledger, taker_user_key, program)
+        ref = _referrer_keys(ledger, taker_stats, program)
+        ref_users = [m.user for m in makers] + ([work.user(ref[0])] if ref else [])
+        ref_stats = [m.stats for m in makers if m.stats is not None]
+        ref_stats += [work.stats(ref[1])] if ref else []
         return engine.fill_perp_order(
             state,
             taker,
-            _stats_for(work, ledger, taker_user_key, program),
+            taker_stats,
             order_id,
             maps,
             makers,
             use_amm=ctx.amm_fills,
+            referrer_users=ref_users,
+            referrer_stats=ref_stats,
         )
 
     result = _direct(ledger, ctx, run)

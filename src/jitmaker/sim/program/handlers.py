@@ -170,10 +170,16 @@ def place_and_make(
     remaining = [(a.key, a.writable) for a in accounts[6:]]
     if spot:
         maps = load_maps(
-            work, remaining, env.drift_id, writable_spot=frozenset({0, params.market_index})
+            work,
+            remaining,
+            env.drift_id,
+            writable_spot=frozenset({0, params.market_index}),
+            user_pairs=True,
         )
     else:
-        maps = load_maps(work, remaining, env.drift_id, frozenset({params.market_index}))
+        maps = load_maps(
+            work, remaining, env.drift_id, frozenset({params.market_index}), user_pairs=True
+        )
     if not (
         params.bit_flags & IOC_FLAG
         and params.post_only != PostOnlyParam.NONE
@@ -205,6 +211,8 @@ def place_and_make(
         jit_maker_order_id=order_id,
         use_amm=engine.ctx.amm_in_place_and_make,
         amm_jit=engine.ctx.amm_jit_in_place_and_make,
+        referrer_users=[work.user(k) for k, _ in maps.users] + [user],
+        referrer_stats=[work.stats(k) for k, _ in maps.stats] + [user_stats],
     )
     _cancel_if_open(engine, user, order_id)
 

@@ -219,6 +219,10 @@ class UserView(_View):
         return self.buf[4356]
 
     @property
+    def sub_account_id(self) -> int:
+        return self._u16(4346)
+
+    @property
     def next_order_id(self) -> int:
         return self._u32(4336)
 
@@ -364,6 +368,18 @@ class UserStatsView(_View):
 
     def add_fee_rebate(self, rebate: int) -> None:
         self.add_u64(80, rebate)
+
+    @property
+    def current_epoch_referrer_reward(self) -> int:
+        return self._u64(112)
+
+    def add_referee_discount(self, discount: int) -> None:
+        self.add_u64(96, discount)
+
+    def add_referrer_reward(self, reward: int) -> None:
+        """``increment_total_referrer_reward`` (epoch rollover not modelled)."""
+        self.add_u64(104, reward)
+        self.add_u64(112, reward)
 
     def add_volume(self, maker: bool, quote: int, now: int) -> None:
         """Rolling 30-day volume (``calculate_rolling_sum`` simplified to a linear decay)."""
@@ -616,6 +632,10 @@ class StateView(_View):
 
     def spot_fee_tier(self, i: int) -> tuple[int, ...]:
         return struct.unpack_from("<8I", self.buf, 528 + 32 * i)
+
+    @property
+    def referrer_reward_epoch_upper_bound(self) -> int:
+        return self._u64(512)
 
     @property
     def oracle_twap_5min_percent_divergence(self) -> int:

@@ -101,12 +101,16 @@ def load_maps(
     program: Pubkey,
     writable_perp: frozenset[int] = frozenset(),
     writable_spot: frozenset[int] = frozenset(),
+    user_pairs: bool = False,
 ) -> AccountMaps:
     """Classify remaining accounts by discriminator (Drift consumes them group by group:
-    oracles, spot markets, perp markets, then User/UserStats pairs; order is not enforced here).
-    A perp market in ``writable_perp`` passed read-only fails like Drift's ``load_maps``.
+    oracles, spot markets, perp markets, then User/UserStats pairs; the group order is not
+    enforced here). A market in ``writable_perp``/``writable_spot`` passed read-only fails like
+    Drift's ``load_maps``; with ``user_pairs`` (``load_user_maps(.., must_be_writable)``) each
+    User must be writable and followed by a writable UserStats.
     """
     maps = AccountMaps()
+    pending_user = False
     for key, writable in remaining:
         account = work.account(key)
         if account is None:
@@ -128,9 +132,22 @@ def load_maps(
                 raise drift_error("SpotMarketWrongMutability", f"Market {index} is not writable")
             maps.spot[index] = (key, writable)
         elif account.owner == program and disc == USER_DISC:
+            if user_pairs and pending_user:
+                raise drift_error("InvalidUserStatsAccount", "User not followed by UserStats")
+            if user_pairs and not writable:
+                raise drift_error("UserWrongMutability")
             maps.users.append((key, writable))
+            pending_user = True
+            continue
         elif account.owner == program and disc == USER_STATS_DISC:
+            if user_pairs and pending_user and not writable:
+                raise drift_error("UserStatsWrongMutability")
             maps.stats.append((key, writable))
         else:
+            if user_pairs and pending_user:
+                raise drift_error("InvalidUserStatsAccount", "User not followed by UserStats")
             maps.oracles[key] = key
+        pending_user = False
+    if user_pairs and pending_user:
+        raise drift_error("UserStatsNotFound")
     return maps
