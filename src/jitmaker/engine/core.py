@@ -148,6 +148,11 @@ class Engine:
         self.own_poll_interval_s = 2.0
         self.rpc_probe_interval_s = 0.25
         self.feed_max_lag_slots = FEED_MAX_LAG_SLOTS
+        self.ws_failover_s = 10.0
+        self._ws_urls: list[str] = []
+        self._ws_index = 0
+        self._ws_opened_at = 0.0
+        self._last_slot_frame = 0.0
         self.last_snapshot_at: float | None = None
         self.last_fresh_at: float | None = None
         self._extra_metrics()
@@ -380,6 +385,15 @@ class Engine:
     def evaluate(self, now: float) -> None:
         """RUNNING <-> STALE from the freshness verdict; HALTED when the kill switch says so."""
         self._sync_halt()
+        from jitmaker.freshness import FeedStatus
+
+        if self.subs is not None:
+            slot_feed = self.gate.status("slot", now)
+            if slot_feed in (FeedStatus.SILENT, FeedStatus.LAGGING) or not self.subs.connected:
+                # frames were missed or are late: what we hold is suspect until a snapshot
+                self._dirty.add("snapshot")
+            if ("snapshot" in self._dirty or "own_users" in self._dirty) and self._snapshot_due():
+                self._wake_maintenance.set()
         ok = self.fresh(now)
         if ok:
             self.last_fresh_at = now
@@ -586,13 +600,20 @@ class Engine:
 
     # ------------------------------------------------------------------ maintenance
     def _snapshot_due(self) -> bool:
-        """A reconnect not yet followed by a snapshot, once every subscription is confirmed."""
+        """A snapshot is owed (a reconnect, a replaced socket, a stalled or lagging feed) and
+        the new stream is up: connected, every subscription confirmed, slot frames flowing."""
         subs = self.subs
-        if "snapshot" in self._dirty:
-            return True
-        if subs is None or subs.reconnects <= self._reconnects_seen or not subs.connected:
+        if subs is None or not subs.connected:
+            return "snapshot" in self._dirty and subs is None
+        if "snapshot" not in self._dirty and subs.reconnects <= self._reconnects_seen:
             return False
-        return all(sub.settled for sub in subs.subscriptions)
+        if not all(sub.settled for sub in subs.subscriptions):
+            return False
+        from jitmaker.freshness import FeedStatus
+
+        return "snapshot" not in self._dirty or (
+            self.gate.status("slot", self.clock()) is FeedStatus.FRESH
+        )
 
     async def _maintain_forever(self) -> None:
         """One task owns every snapshot read: reconnect resnapshots, own-account repairs and
@@ -741,9 +762,6 @@ class Engine:
 
     # ------------------------------------------------------------------ feeds
     async def _start_feeds(self) -> None:
-        from jitmaker.chain.rpc import Commitment, Memcmp
-        from jitmaker.chain.ws import SubscriptionManager
-
         cfg = self.config
         ws_url = self.ws_url or _derive_ws(self.http_url)
         stall = cfg.resub_timeout_ms / 1000
@@ -770,40 +788,11 @@ class Engine:
             reading = self.market_data.oracle(key, self.slot)
             if reading is not None:
                 self.gate.observe(f"oracle:{_mkey(key)}", reading.slot, now)
-        self.subs = SubscriptionManager(
-            ws_url,
-            commitment=Commitment(cfg.commitment.value),
-            stall_timeout_s=stall,
-            on_reconnect=self._on_reconnect,
-            clock=self.clock,
-        )
-        drift = str(self._drift)
-        await self.subs.slot_subscribe(self._on_slot)
-        await self.subs.program_subscribe(
-            drift,
-            self._on_auction_user,
-            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_AUCTION_OFFSET, b"\x01")],
-        )
-        await self.subs.program_subscribe(
-            drift,
-            self._on_book_user,
-            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_ORDER_OFFSET, b"\x01")],
-        )
-        for sub, pubkey in self.our_users.items():
-            await self.subs.account_subscribe(str(pubkey), self._own_user_handler(sub))
-        for key in self.markets:
-            pda = (
-                perp_market_pda(key[1], self._drift)
-                if key[0] is MarketType.PERP
-                else spot_market_pda(key[1], self._drift)
-            )
-            await self.subs.account_subscribe(str(pda), self._market_handler(key))
-        for key in self.markets:
-            oracle = self.market_data.oracle_of[key][0]
-            await self.subs.account_subscribe(str(oracle), self._oracle_handler(key, oracle))
-        self.subs.start()
+        self._ws_urls = [ws_url, *(_derive_ws(u) for u in cfg.failover_endpoints)]
+        self.subs = await self._open_ws(ws_url)
         if not await self.subs.wait_ready(10.0):
             raise JitMakerError("websocket subscriptions were not confirmed within 10 s")
+        self._spawn("ws_supervisor", self._ws_supervisor_forever())
         from jitmaker.chain.rpc import RpcClient as _Rpc
         from jitmaker.chain.sender import Sender
         from jitmaker.chain.txerrors import ProgramIds
@@ -813,10 +802,86 @@ class Engine:
             self.rpc,
             send_rpcs=[self.rpc, *extra],
             on_outcome=self._on_tx_outcome,
-            program_ids=ProgramIds(drift=drift, jit_proxy=str(self._jit)),
+            program_ids=ProgramIds(drift=str(self._drift), jit_proxy=str(self._jit)),
             rebroadcast_s=None if cfg.tx_max_retries == 0 else 0.8,
         )
         self.sender.start()
+
+    async def _open_ws(self, url: str) -> Any:
+        """A subscription manager on ``url`` carrying every feed, started."""
+        from jitmaker.chain.rpc import Commitment, Memcmp
+        from jitmaker.chain.ws import SubscriptionManager
+
+        subs = SubscriptionManager(
+            url,
+            commitment=Commitment(self.config.commitment.value),
+            stall_timeout_s=self.config.resub_timeout_ms / 1000,
+            on_reconnect=self._on_reconnect,
+            clock=self.clock,
+        )
+        drift = str(self._drift)
+        await subs.slot_subscribe(self._on_slot)
+        await subs.program_subscribe(
+            drift,
+            self._on_auction_user,
+            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_AUCTION_OFFSET, b"\x01")],
+        )
+        await subs.program_subscribe(
+            drift,
+            self._on_book_user,
+            [Memcmp(0, USER_DISCRIMINATOR), Memcmp(HAS_OPEN_ORDER_OFFSET, b"\x01")],
+        )
+        for sub, pubkey in self.our_users.items():
+            await subs.account_subscribe(str(pubkey), self._own_user_handler(sub))
+        for key in self.markets:
+            pda = (
+                perp_market_pda(key[1], self._drift)
+                if key[0] is MarketType.PERP
+                else spot_market_pda(key[1], self._drift)
+            )
+            await subs.account_subscribe(str(pda), self._market_handler(key))
+        for key in self.markets:
+            oracle = self.market_data.oracle_of[key][0]
+            await subs.account_subscribe(str(oracle), self._oracle_handler(key, oracle))
+        subs.start()
+        self._ws_opened_at = self.clock()
+        return subs
+
+    async def _ws_supervisor_forever(self) -> None:
+        """Replace the websocket when it cannot recover by itself: connected but no slot frame
+        for twice the stall timeout (e.g. subscription replies lost, so every notification is
+        for an id we never learned), or down longer than ``ws_failover_s`` while another
+        endpoint is configured (failover)."""
+        stall = self.config.resub_timeout_ms / 1000
+        down_since: float | None = None
+        while True:
+            await asyncio.sleep(0.25)
+            subs, now = self.subs, self.clock()
+            if subs.connected:
+                down_since = None
+                heard = max(self._last_slot_frame, self._ws_opened_at)
+                if now - heard > 2 * stall + 1.0:
+                    await self._replace_ws("connected but silent", same_endpoint=True)
+            else:
+                down_since = now if down_since is None else down_since
+                if len(self._ws_urls) > 1 and now - down_since > self.ws_failover_s:
+                    down_since = None
+                    await self._replace_ws("endpoint unreachable", same_endpoint=False)
+
+    async def _replace_ws(self, reason: str, *, same_endpoint: bool) -> None:
+        old = self.subs
+        if not same_endpoint:
+            self._ws_index = (self._ws_index + 1) % len(self._ws_urls)
+        url = self._ws_urls[self._ws_index]
+        self._dirty.add("snapshot")  # a new connection replays nothing: snapshot once it is up
+        self._reconnects_seen = 0
+        self.counters.ws_replacements += 1
+        self.metrics.reconnects.labels(feed="ws_replaced").inc()
+        log.warning("ws_replaced", reason=reason, endpoint_index=self._ws_index)
+        self.subs = await self._open_ws(url)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.close(), 5)
+        self._wake_maintenance.set()
 
     def _on_reconnect(self, _info: Any = None) -> None:
         """Every subscription is confirmed on a new connection: snapshot and replace state
@@ -831,6 +896,7 @@ class Engine:
         slot = update.slot
         now = self.clock()
         self.gate.observe("slot", slot, now)  # its own slot: a late frame must look late
+        self._last_slot_frame = now
         if slot <= self.slot and self.slot - slot < 1000:
             return
         self.slot = slot

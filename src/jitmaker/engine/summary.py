@@ -38,6 +38,7 @@ class RunCounters:
     missing_orders: int = 0  # in the snapshot, not in our book
     own_account_repairs: int = 0  # our User differed from an RPC read that was newer
     stale_episodes: int = 0
+    ws_replacements: int = 0  # websocket managers replaced (silent while connected, failover)
     pnl_quote: int = 0  # account value change since start, as fed to the kill switch
     recovery_s: deque = field(default_factory=lambda: deque(maxlen=4096))
 
@@ -75,6 +76,7 @@ class RunCounters:
             "missing_orders": self.missing_orders,
             "own_account_repairs": self.own_account_repairs,
             "stale_episodes": self.stale_episodes,
+            "ws_replacements": self.ws_replacements,
             "pnl_quote": self.pnl_quote,
             "stale_recovery_s": _quantiles(self.recovery_s),
             "halts": list(self.halts),
