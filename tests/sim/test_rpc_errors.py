@@ -314,3 +314,23 @@ async def test_corrupt_fault_garbles_reads_once_without_touching_the_ledger(sim,
     second = (await client.get_account_info(key)).value.data
     assert first != good and len(first) < len(good)
     assert second == good == sim.chain.ledger.get(key).data
+
+
+async def test_base58_of_a_large_account_is_invalid_request_but_small_slices_work(sim):
+    key = str(sim.world.perp[0].pubkey)
+    _, _, body = await _post(
+        sim, {"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo", "params": [key]}
+    )
+    assert body["error"]["code"] == -32600
+    assert "please use Base64 encoding" in body["error"]["message"]
+    _, _, body = await _post(
+        sim,
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "getAccountInfo",
+            "params": [key, {"encoding": "base58", "dataSlice": {"offset": 0, "length": 8}}],
+        },
+    )
+    data, encoding = body["result"]["value"]["data"]
+    assert encoding == "base58" and data == "2pTyMkwXuti"  # the PerpMarket discriminator

@@ -102,14 +102,19 @@ def render_account(
 ) -> dict[str, Any]:
     """UiAccount JSON; ``data`` overrides the stored bytes (the corruption fault uses it)."""
     raw = account.data if data is None else data
-    if encoding in ("base58", "binary") and len(raw) > 128 and data_slice is None:
-        if not strict:  # a notification cannot fail: fall back to base64
-            encoding = "base64"
-        else:
-            raise invalid_params(
-                "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 "
-                "encoding."
-            )
+    if encoding in ("base58", "binary"):
+        shown = len(raw)
+        if data_slice is not None:
+            shown = min(data_slice[1], max(0, len(raw) - data_slice[0]))
+        if shown > 128:
+            if not strict:  # a notification cannot fail: fall back to base64
+                encoding = "base64"
+            else:  # Agave answers InvalidRequest here, not InvalidParams
+                raise RpcFault(
+                    -32600,
+                    "Encoded binary (base 58) data should be less than 128 bytes, please use "
+                    "Base64 encoding.",
+                )
     return {
         "lamports": account.lamports,
         "data": encode_data(_slice(raw, data_slice), encoding),
