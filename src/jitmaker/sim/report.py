@@ -4,6 +4,22 @@ Open auctions live in memory; a finished auction is written as one JSON line to 
 file (when a report path is set) and kept in a bounded ring for ``Simulator.report()``, so a
 day of flow does not grow memory. ``write`` assembles the final JSON document by streaming
 the spool back.
+
+Report JSON (integers in protocol precision)::
+
+    {"scenario", "seed", "start_slot", "end_slot", "auctions_total", "auctions_open",
+     "auctions_filled", "fills_total", "fills_by_maker": {name: count}, "stats": {...},
+     "auctions": [{"taker", "taker_name", "order_id", "market_index", "direction",
+                   "order_type", "base", "auction_start_price", "auction_end_price",
+                   "auction_duration", "oracle_price_offset", "oracle_at_placement", "slot",
+                   "fills": [{"maker", "maker_order_id", "base", "quote", "price", "slot",
+                              "taker_fee", "maker_rebate"}],
+                   "filled_base", "status": "filled" | "partial" | "unfilled"}],
+     "makers": [{"maker", "user", "pnl", "fills",
+                 "positions": [{"market_index", "base", "quote", "oracle_price", "pnl"}]}]}
+
+``maker`` names: ``AMM``, ``maker-<competitor>``, ``funded:<authority>/<sub account>`` or
+the maker User pubkey. Maker PnL is marked to the oracle: quote + base * oracle / 1e9.
 """
 
 from __future__ import annotations
