@@ -480,9 +480,10 @@ def test_amm_jit_split_when_enabled():
 
 
 def test_price_bands_also_check_the_5min_twap():
-    # fill 150.25 vs 5-min TWAP 100.0: 50.25% >= max(state 10%, 50%) → PriceBandsBreached
+    # TWAP 100.1: the oracle (150.12) is 49.97% away — fills allowed — but the fill at
+    # 150.25 is 50.1% away >= max(state 10%, 50%) → PriceBandsBreached
     w = make_world(
-        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=100_000_000
+        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=100_100_000
     )
     maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
     taker = w.add_trader("taker", 2, next_order_id=17)
@@ -566,3 +567,18 @@ def test_position_reducing_maker_needs_no_free_collateral():
     data = jit_data(oid, 5_000_000_000, -1_000_000_000, -40_000, 40_000, price_type=1)
     result = _run(w, opener, [jit_ix(w, opener, taker, data)])
     assert result.err == {"InstructionError": [2, {"Custom": 6003}]}
+
+
+def test_oracle_too_divergent_from_twap_means_no_fill():
+    # 5-min TWAP 75.0 vs oracle 150.12: >= 50% apart → fill_perp_order returns without a
+    # fill (no error), so jit-proxy reports NoFill
+    w = make_world(
+        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=75_000_000
+    )
+    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
+    taker = w.add_trader("taker", 2, next_order_id=17)
+    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
+    result = _run(w, maker, [jit_ix(w, maker, taker, data)])
+    assert result.err == {"InstructionError": [2, {"Custom": 6009}]}
+    assert any("Oracle Price Too Divergent from TWAP 5min" in x for x in result.logs)

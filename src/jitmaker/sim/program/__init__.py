@@ -18,13 +18,17 @@ Simplified on purpose (the bot's behaviour does not depend on these):
   order is "low risk", §5.6; here from the slot after placement), and
   ``ctx.amm_jit_in_place_and_make`` enables its JIT split (§5.4, without the imbalance boost
   and wash-trade taper). Keeper fills use the AMM unless ``ctx.amm_fills`` is off.
-* No funding, referrer or filler rewards; fee tier from 30-day volume only (no staking).
-* Margin: USDC at face value, other spot deposits at oracle x initial asset weight, spot
-  borrows at oracle x initial liability weight, perp PnL at the oracle price versus the
-  initial margin ratio on the worst-case position, plus $0.01 per open order; only markets
-  passed to the instruction are counted; no unrealized-PnL asset weight.
-* Oracles (Pyth pull PriceUpdateV2, Prelaunch, quote asset) are always Valid; the MM-oracle
-  rule of §1.4 is applied; the oracle-vs-TWAP "no fill" divergence rule is not.
+* No funding, filler rewards or builder fees; referrals are modelled (discount, reward, the
+  accounts Drift requires); fee tier from 30-day volume only (no staking benefit).
+* Margin: USDC at face value, other spot deposits at oracle x asset weight, spot borrows at
+  oracle x liability weight, perp PnL at the oracle price versus the margin ratio on the
+  worst-case position, plus $0.01 per open order; initial ratio for risk-increasing
+  placements, Fill (mean of initial and maintenance) or Maintenance (position-reducing)
+  after fills, as the program; only markets passed to the instruction are counted; no
+  unrealized-PnL asset weight, no size premium.
+* Oracles (Pyth pull PriceUpdateV2, Pyth Lazer, Prelaunch, quote asset; normalised by
+  ``jitmaker.accounts.oracle_price_data``) are always Valid; the MM-oracle rule of §1.4 and
+  the oracle-vs-5min-TWAP "no fill" rule are applied.
 * Auction parameter sanitisation at placement (§3 step 7) is not reproduced.
 * Drift rounds the base of a perp order down to the step size before validating it, so
   InvalidOrderNotStepSizeMultiple cannot occur for perp orders (as on chain).

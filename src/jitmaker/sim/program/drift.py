@@ -611,6 +611,8 @@ class DriftEngine:
             taker, order, market, oracle, makers, jit_maker_order_id
         )
         self._referrer = self._find_referrer(taker, taker_stats, referrer_users, referrer_stats)
+        if self._oracle_too_divergent(state, market, oracle) and not market.is_prediction:
+            return 0
         if order.max_ts != 0 and ctx.unix_timestamp > order.max_ts:
             self.cancel_order(taker, index, "taker order expired")
             return 0
@@ -680,6 +682,19 @@ class DriftEngine:
                 reducing = after == 0 or ((after > 0) == (before > 0) and abs(after) < abs(before))
                 self.check_margin(maker.user, maps, "fill", "maintenance" if reducing else "fill")
         return total_base
+
+    def _oracle_too_divergent(self, state: StateView, market: PerpMarketView, oracle: int) -> bool:
+        """``is_oracle_too_divergent_with_twap_5min``: no fill (not an error) when the oracle
+        is >= max(state divergence, 50%) away from the 5-minute TWAP."""
+        twap = market.last_oracle_price_twap_5min
+        if twap == 0:
+            raise drift_error("MathError", "oracle twap 5min is 0")
+        limit = max(state.oracle_twap_5min_percent_divergence, PERCENTAGE_PRECISION // 2)
+        if abs(oracle - twap) * PERCENTAGE_PRECISION // abs(twap) >= limit:
+            self.log(f"max divergence {limit}")
+            self.log(f"Oracle Price Too Divergent from TWAP 5min. oracle: {oracle} twap: {twap}")
+            return True
+        return False
 
     def _find_referrer(
         self,
