@@ -91,6 +91,23 @@ def test_price_time_priority_with_floating_ties_sorted_by_slot():
     ]
 
 
+def test_floating_ties_ahead_of_worse_floating_orders_keep_slot_priority():
+    dlob = book_with(
+        (
+            A,
+            AUTH_A,
+            [floating(-120, LONG, order_id=1, slot=9), floating(-990, LONG, order_id=2, slot=1)],
+        ),
+        (B, AUTH_B, [floating(-150, LONG, order_id=1, slot=3)]),
+    )
+    bids = dlob.l3(0, 10, ORACLE_PX, TICK).bids
+    assert [(o.price, o.order.slot) for o in bids] == [
+        (99_999_800, 3),
+        (99_999_800, 9),
+        (99_999_000, 1),
+    ]
+
+
 def test_perp_and_spot_markets_are_apart():
     dlob = book_with(
         (

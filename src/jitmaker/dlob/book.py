@@ -690,19 +690,31 @@ class DLOB:
                 continue
             long = side == 0
             limit = max(t.price for t in side_takers) if long else min(t.price for t in side_takers)
-            makers: list[tuple[int, _Node]] = []  # crossing prefix of the other side, once
-            for e in self._resting(mk, 1 - side, oracle_price, tick_size, ok):
-                price = e[0] if long else -e[0]
-                if (price > limit) if long else (price < limit):
-                    break
-                makers.append((price, e[4]))
-            if not makers:
-                continue
+            # The other side's crossing prefix, pulled lazily and shared by this side's takers:
+            # each taker needs only its first few makers, never the whole crossing depth.
+            source = self._resting(mk, 1 - side, oracle_price, tick_size, ok)
+            makers: list[tuple[int, _Node]] = []
+            exhausted = False
             for t in side_takers:
                 tprice = t.price
                 left = t.order[I_BASE] - t.order[I_BASE_FILLED]
                 fills: list[MakerFill] = []
-                for price, node in makers:
+                i = 0
+                while True:
+                    if i == len(makers):
+                        if exhausted:
+                            break
+                        e = next(source, None)
+                        if e is None:
+                            exhausted = True
+                            break
+                        price = e[0] if long else -e[0]
+                        if (price > limit) if long else (price < limit):
+                            exhausted = True
+                            break
+                        makers.append((price, e[4]))
+                    price, node = makers[i]
+                    i += 1
                     if (price > tprice) if long else (price < tprice):
                         break
                     if node.user == t.user:

@@ -116,25 +116,25 @@ def diff_user_orders(
     Slots equal in both states are skipped before anything is keyed, so an account update
     that touched one order costs one tuple comparison per unchanged slot.
     """
+    old_live: dict[int, Order] = {}
+    new_live: dict[int, Order] = {}
     if len(old_orders) == len(new_orders):
-        changed_old = []
-        changed_new = []
         for o, n in zip(old_orders, new_orders, strict=True):
             if o is n or o == n:
                 continue
-            changed_old.append(o)
-            changed_new.append(n)
-        if not changed_old:
+            if o[I_STATUS] == 1 and o[I_BASE] > o[I_BASE_FILLED]:
+                old_live[o[I_ORDER_ID]] = o
+            if n[I_STATUS] == 1 and n[I_BASE] > n[I_BASE_FILLED]:
+                new_live[n[I_ORDER_ID]] = n
+        if not old_live and not new_live:
             return []
     else:
-        changed_old = old_orders
-        changed_new = new_orders
-    old_live = {
-        o[I_ORDER_ID]: o for o in changed_old if o[I_STATUS] == 1 and o[I_BASE] > o[I_BASE_FILLED]
-    }
-    new_live = {
-        n[I_ORDER_ID]: n for n in changed_new if n[I_STATUS] == 1 and n[I_BASE] > n[I_BASE_FILLED]
-    }
+        for o in old_orders:
+            if o[I_STATUS] == 1 and o[I_BASE] > o[I_BASE_FILLED]:
+                old_live[o[I_ORDER_ID]] = o
+        for n in new_orders:
+            if n[I_STATUS] == 1 and n[I_BASE] > n[I_BASE_FILLED]:
+                new_live[n[I_ORDER_ID]] = n
     removed: list[OrderEvent] = []
     updated: list[OrderEvent] = []
     inserted: list[OrderEvent] = []
