@@ -262,3 +262,22 @@ def test_place_perp_order_and_cancel_order_transactions():
     assert (user.open_orders, user.open_auctions) == (1, 1)
     again = execute_transaction(tx_v0(w, taker.kp, [cancel, cu_price_ix(1)]), w.ledger, w.ctx)
     assert again.err == {"InstructionError": [0, {"Custom": 6061}]}
+
+
+def test_missing_accounts_follow_anchor_account_types():
+    w, maker, _, ix = _world()
+    ghost = Pubkey.new_unique()
+    metas = list(ix.accounts)
+    no_taker = [*metas[:3], AccountMeta(ghost, False, True), *metas[4:]]
+    result = execute_transaction(
+        tx_v0(w, maker.kp, [Instruction(JIT_PROXY, ix.data, no_taker)]), w.ledger, w.ctx
+    )
+    # AccountLoader<User>: an absent account is system-owned → AccountOwnedByWrongProgram
+    assert result.err == {"InstructionError": [0, {"Custom": 3007}]}
+    assert any("caused by account: taker" in x for x in result.logs)
+    no_state = [AccountMeta(ghost, False, False), *metas[1:]]
+    result = execute_transaction(
+        tx_v0(w, maker.kp, [Instruction(JIT_PROXY, ix.data, no_state)]), w.ledger, w.ctx
+    )
+    # Account<State>: AccountNotInitialized
+    assert result.err == {"InstructionError": [0, {"Custom": 3012}]}

@@ -36,6 +36,7 @@ ANCHOR_ERRORS: dict[int, tuple[str, str]] = {
     2000: ("ConstraintMut", "A mut constraint was violated"),
     2002: ("ConstraintSigner", "A signer constraint was violated"),
     2003: ("ConstraintRaw", "A raw constraint was violated"),
+    3001: ("AccountDiscriminatorNotFound", "No 8 byte discriminator was found on the account"),
     3002: ("AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected"),
     3003: ("AccountDidNotDeserialize", "Failed to deserialize the account"),
     3005: ("AccountNotEnoughKeys", "Not enough account keys given to the instruction"),

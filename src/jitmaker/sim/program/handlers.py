@@ -92,14 +92,22 @@ class Env:
         self.jit_id = jit_id
 
 
-def _load(env: Env, acc: IxAccount, name: str, disc: bytes, program: Pubkey) -> bytes | bytearray:
+def _load(
+    env: Env, acc: IxAccount, name: str, disc: bytes, program: Pubkey, *, loader: bool = True
+) -> bytes | bytearray:
+    """Anchor's ``AccountLoader::try_from`` (owner, then discriminator) or, with
+    ``loader=False``, ``Account::try_from`` (which first reports an empty system account as
+    AccountNotInitialized)."""
     work = env.engine.work
     account = work.account(acc.key)
-    if account is None or (account.owner == _SYSTEM and account.lamports == 0):
+    missing = account is None or (account.owner == _SYSTEM and account.lamports == 0)
+    if missing and not loader:
         raise AccountError(3012, name)
-    if account.owner != program:
+    if account is None or account.owner != program:
         raise AccountError(3007, name)
     data = work.data(acc.key)
+    if len(data) < 8:
+        raise AccountError(3001, name)
     if bytes(data[:8]) != disc:
         raise AccountError(3002, name)
     return data
@@ -136,7 +144,7 @@ def place_and_make(
     work = engine.work
     _need(accounts, 6)
     state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth = accounts[:6]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id)
+    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
     for acc, name, disc in (
         (user_acc, "user", USER_DISC),
         (stats_acc, "user_stats", USER_STATS_DISC),
@@ -231,7 +239,7 @@ def place_perp(env: Env, accounts: list[IxAccount], params: OrderParams) -> int 
     work = engine.work
     _need(accounts, 3)
     state_acc, user_acc, auth = accounts[:3]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id)
+    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
     _load(env, user_acc, "user", USER_DISC, env.drift_id)
     if not auth.signer:
         raise AccountError(3010, "authority")
@@ -254,7 +262,7 @@ def cancel(env: Env, accounts: list[IxAccount], order_id: int | None) -> None:
     work = engine.work
     _need(accounts, 3)
     state_acc, user_acc, auth = accounts[:3]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id)
+    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
     _load(env, user_acc, "user", USER_DISC, env.drift_id)
     if not auth.signer:
         raise AccountError(3010, "authority")
@@ -301,7 +309,7 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     work = engine.work
     _need(accounts, 7)
     state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth, prog = accounts[:7]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id)
+    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
     for acc, name, disc in (
         (user_acc, "user", USER_DISC),
         (stats_acc, "user_stats", USER_STATS_DISC),
