@@ -122,7 +122,7 @@ def decode_transaction(tx: bytes) -> DecodedTx:
         raise TxRejected("SanitizeFailure")
     if n_req == 0 or n_req != n_sigs or n_req > len(keys) or ro_signed >= n_req:
         raise TxRejected("SanitizeFailure")
-    if n_req + ro_unsigned > len(keys) or len(set(keys)) != len(keys):
+    if n_req + ro_unsigned > len(keys):
         raise TxRejected("SanitizeFailure")
     return DecodedTx(
         sigs, tx[msg_start:], version, n_req, ro_signed, ro_unsigned, keys, blockhash, ixs, lookups
@@ -158,5 +158,7 @@ def load_keys(
                 off = _ALT_META + 32 * i
                 dest.append(Pubkey.from_bytes(data[off : off + 32]))
     keys = [*tx.static_keys, *looked_w, *looked_r]
+    if len(set(keys)) != len(keys):
+        raise TxRejected("AccountLoadedTwice")
     writable += [True] * len(looked_w) + [False] * len(looked_r)
     return keys, writable
