@@ -35,6 +35,7 @@ class FakeRpc:
     requests: list[Any] = field(default_factory=list)  # every parsed body that arrived
     server: TestServer | None = None
     path: str = "/"
+    raw_body: str = ""  # sent verbatim by a "raw" fault
 
     @property
     def url(self) -> str:
@@ -118,6 +119,8 @@ class FakeRpc:
                 return web.Response(text="<html>bad gateway</html>{", content_type="text/html")
             case "wrong_shape":
                 return web.json_response({"jsonrpc": "2.0", "id": rid, "result": f.data})
+            case "raw":
+                return web.Response(text=self.raw_body, content_type="application/json")
             case "no_result":
                 return web.json_response({"jsonrpc": "2.0", "id": rid})
             case "http":

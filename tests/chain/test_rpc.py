@@ -447,3 +447,23 @@ async def test_get_program_accounts_error_reply_takes_the_checked_path(rpc: Fake
         with pytest.raises(RpcError) as ei:
             await c.get_program_accounts(DRIFT)
     assert ei.value.code == -32602 and len(rpc.requests) == 1
+
+
+async def test_hostile_replies_are_rpc_errors(rpc: FakeRpc) -> None:
+    """Regressions from fuzzing: deep nesting, unhashable ids/codes in batches, huge numbers."""
+    async with _client(rpc.url, max_attempts=1) as c:
+        rpc.faults.append(Fault("raw"))
+        rpc.raw_body = "[" * 100_000 + "]" * 100_000
+        with pytest.raises(RpcTransportError, match="non-JSON"):
+            await c.get_slot()
+        rpc.faults.append(Fault("raw"))
+        rpc.raw_body = '[{"id": [1], "result": 1}, {"id": 2, "error": {"code": [429]}}]'
+        res = await c.batch([("getSlot", []), ("getSlot", [])])
+        assert all(isinstance(r, RpcError) for r in res)
+        rpc.faults.append(Fault("raw"))
+        rpc.raw_body = (
+            '{"jsonrpc":"2.0","id":1,"result":{"context":{"slot":1},"value":'
+            '{"lamports":1e999,"data":["","base64"],"owner":"o","executable":false}}}'
+        )
+        with pytest.raises(RpcError, match="malformed result"):
+            await c.get_account_info("k")

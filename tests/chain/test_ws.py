@@ -520,3 +520,33 @@ async def test_fast_and_checked_paths_deliver_identical_updates(monkeypatch) -> 
     assert fast_items == slow_items and fast_counts == slow_counts
     assert len(fast_items) == 5
     assert fast_counts == {WsEvent.BAD_PAYLOAD: 1, WsEvent.UNKNOWN_SUBSCRIPTION: 1}
+
+
+async def test_hostile_frames_are_classified_not_raised() -> None:
+    """Regressions from fuzzing: huge numbers, deep nesting, wrong types."""
+    import json as _json
+
+    mgr = SubscriptionManager("ws://127.0.0.1:1")
+    got = Recorder()
+    for sid, sub in enumerate(
+        [await mgr.program_subscribe(DRIFT, got), await mgr.slot_subscribe(got)], start=1
+    ):
+        sub.server_id = sid
+        mgr._by_server_id[sid] = sub
+    huge = _json.dumps(prog_note(1, "P", b"x", 5)).replace('"lamports": 1', '"lamports": 1e999')
+    wrong_pubkey = prog_note(1, "P", b"x", 5)
+    wrong_pubkey["params"]["result"]["value"]["pubkey"] = {"not": "a string"}
+    bad_slot = slot_note(2, 9)
+    bad_slot["params"]["result"]["parent"] = [1]
+    frames = [
+        huge,
+        "[" * 100_000 + "]" * 100_000,
+        _json.dumps(wrong_pubkey),
+        _json.dumps(bad_slot),
+        '{"id": [1], "result": 5}',
+    ]
+    for f in frames:
+        mgr._handle(f, 1.0)  # must not raise
+    assert got.items == []
+    assert mgr.counts[WsEvent.BAD_PAYLOAD] == 3
+    assert mgr.counts[WsEvent.MALFORMED_FRAME] == 1

@@ -253,13 +253,14 @@ def _decode_data(data: Any) -> bytes:
 
 
 def _account(pubkey: str, obj: Any) -> RawAccount:
+    rent = obj.get("rentEpoch")
     return RawAccount(
-        pubkey=pubkey,
+        pubkey=_str(pubkey),
         data=_decode_data(obj["data"]),
-        owner=str(obj["owner"]),
-        lamports=int(obj["lamports"]),
-        executable=bool(obj.get("executable", False)),
-        rent_epoch=obj.get("rentEpoch"),
+        owner=_str(obj["owner"]),
+        lamports=_int(obj["lamports"]),
+        executable=obj.get("executable") is True,
+        rent_epoch=None if rent is None else _int(rent),
     )
 
 
@@ -335,7 +336,9 @@ class RpcClient:
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self._backoff = backoff or Backoff(0.05, 2.0, jitter=Jitter.FULL)
-        self._cooldown = endpoint_cooldown or Backoff(0.5, 30.0, jitter=Jitter.EQUAL)
+        # Capped below max_wait_s: with default settings a call still gets its attempt after
+        # waiting; only callers that ask for less (sends) fail fast.
+        self._cooldown = endpoint_cooldown or Backoff(0.5, 5.0, jitter=Jitter.EQUAL)
         self._max_retry_after_s = max_retry_after_s
         self._session = session
         self._owns_session = session is None
@@ -471,7 +474,11 @@ class RpcClient:
         body = await self._with_retries(
             name, payload, timeout_s, attempts, max_wait_s, single=False
         )
-        by_id = {item.get("id"): item for item in body if isinstance(item, dict)}
+        by_id = {
+            item["id"]: item
+            for item in body
+            if isinstance(item, dict) and isinstance(item.get("id"), int | str)
+        }
         out: list[Any] = []
         for req in payload:
             item = by_id.get(req["id"])
@@ -586,7 +593,7 @@ class RpcClient:
                 # Anything unusual (error objects included) takes the checked path below.
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise RpcTransportError(f"{method}: non-JSON reply from {name}") from None
         if single:
             return self._check_single(method, name, body, retry_after)
@@ -607,12 +614,12 @@ class RpcClient:
         if not isinstance(body, list):
             raise RpcTransportError(f"{method}: malformed batch reply from {name}")
         codes = [
-            i.get("error", {}).get("code")
+            i["error"].get("code")
             if isinstance(i, dict) and isinstance(i.get("error"), dict)
             else None
             for i in body
         ]
-        if codes and all(c in RpcErrorCode.RATE_LIMITED for c in codes):
+        if codes and all(isinstance(c, int) and c in RpcErrorCode.RATE_LIMITED for c in codes):
             raise self._json_error(method, body[0]["error"], name, retry_after)
         return body
 
@@ -739,7 +746,7 @@ class RpcClient:
                 slot, r = _contextual(r)
             if not isinstance(r, list):
                 raise TypeError("expected a list of {pubkey, account}")
-            return Slotted(slot, [_account(str(i["pubkey"]), i["account"]) for i in r])
+            return Slotted(slot, [_account(i["pubkey"], i["account"]) for i in r])
 
         method = "getProgramAccounts"
         payload = {
@@ -901,6 +908,8 @@ def _parse_or_raise(method: str, result: Any, parse: Callable[[Any], T]) -> T:
         ValueError,
         IndexError,
         AttributeError,
+        OverflowError,
+        RecursionError,
         binascii.Error,
         zstandard.ZstdError,
     ) as exc:

@@ -486,7 +486,7 @@ class SubscriptionManager:
             return
         try:
             obj = json.loads(frame)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...
             self._event(WsEvent.MALFORMED_FRAME, sample=_sample(frame))
             return
         bad = False
@@ -546,6 +546,7 @@ class SubscriptionManager:
             TypeError,
             ValueError,
             IndexError,
+            OverflowError,
             binascii.Error,
             zstandard.ZstdError,
         ) as exc:
@@ -620,11 +621,11 @@ class SubscriptionManager:
                 v = result["value"]
                 acct = v["account"]
                 return AccountUpdate(
-                    str(v["pubkey"]),
+                    _str(v["pubkey"]),
                     self._data(acct["data"]),
                     slot,
-                    int(acct["lamports"]),
-                    str(acct["owner"]),
+                    _slot(acct["lamports"]),
+                    _str(acct["owner"]),
                     now,
                 )
             case SubKind.ACCOUNT:
@@ -636,13 +637,16 @@ class SubscriptionManager:
                     sub.params[0],
                     self._data(v["data"]),
                     slot,
-                    int(v["lamports"]),
-                    str(v["owner"]),
+                    _slot(v["lamports"]),
+                    _str(v["owner"]),
                     now,
                 )
             case SubKind.SLOT:
                 return SlotUpdate(
-                    _slot(result["slot"]), result.get("parent"), result.get("root"), now
+                    _slot(result["slot"]),
+                    _opt_int(result.get("parent")),
+                    _opt_int(result.get("root")),
+                    now,
                 )
             case SubKind.SIGNATURE:
                 v = result["value"]
@@ -736,6 +740,16 @@ def _slot(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError("slot is not an integer")
     return v
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError("expected a string")
+    return v
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v is None else _slot(v)
 
 
 def _sample(frame: str | bytes) -> str:
