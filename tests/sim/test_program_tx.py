@@ -281,3 +281,31 @@ def test_missing_accounts_follow_anchor_account_types():
     )
     # Account<State>: AccountNotInitialized
     assert result.err == {"InstructionError": [0, {"Custom": 3012}]}
+
+
+def test_truncated_account_data_is_an_error_not_a_crash(monkeypatch):
+    w, maker, taker, ix = _world()
+    user = w.data(taker.user)
+    w.ledger.put(taker.user, Account(10**9, user[:200], DRIFT), 0)
+    result = execute_transaction(tx_v0(w, maker.kp, [ix]), w.ledger, w.ctx)
+    assert result.err == {"InstructionError": [0, {"Custom": 3003}]}  # AccountDidNotDeserialize
+    w.ledger.put(taker.user, Account(10**9, user, DRIFT), 0)
+    # a perp market image cut short is not a market for load_maps → PerpMarketNotFound
+    market = w.data(w.market)
+    w.ledger.put(w.market, Account(10**9, market[:1170], DRIFT), 0)
+    result = execute_transaction(tx_v0(w, maker.kp, [ix]), w.ledger, w.ctx)
+    assert result.err == {"InstructionError": [0, {"Custom": 6078}]}
+    w.ledger.put(w.market, Account(10**9, market, DRIFT), 0)
+
+    # any unexpected exception inside a program surfaces as ProgramFailedToComplete
+    from jitmaker.sim.program.drift import DriftEngine
+
+    def boom(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(DriftEngine, "place_perp_order", boom)
+    result = execute_transaction(tx_v0(w, maker.kp, [ix]), w.ledger, w.ctx)
+    assert result.err == {"InstructionError": [0, "ProgramFailedToComplete"]}
+    assert "Program log: panicked: RuntimeError: boom" in result.logs
+    assert result.logs[-1] == f"Program {JIT_PROXY} failed: Program failed to complete"
+    assert result.changed == {}

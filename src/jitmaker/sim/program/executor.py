@@ -92,6 +92,18 @@ def _decode_drift(data: bytes) -> tuple[str, dict]:
     return parsed.name, dict(parsed.data)
 
 
+def _describe(err: str | dict) -> str:
+    """The text Agave prints after "failed: " for a non-custom instruction error."""
+    return (
+        {
+            "ComputationalBudgetExceeded": "Computational budget exceeded",
+            "ProgramFailedToComplete": "Program failed to complete",
+        }.get(err, str(err))
+        if isinstance(err, str)
+        else str(err)
+    )
+
+
 class _Runner:
     """Runs instructions with logs and a compute meter."""
 
@@ -127,9 +139,12 @@ class _Runner:
             self.logs.append(f"Program {program} failed: custom program error: {hex(exc.code)}")
             raise
         except InstructionFailure as exc:
-            if exc.log:
-                self.logs.append(exc.log)
+            self.logs.append(exc.log or f"Program {program} failed: {_describe(exc.err)}")
             raise
+        except Exception as exc:  # undecodable account data or a simulator defect
+            self.logs.append(f"Program log: panicked: {type(exc).__name__}: {exc}")
+            self.logs.append(f"Program {program} failed: Program failed to complete")
+            raise InstructionFailure("ProgramFailedToComplete") from exc
         own += CU_PER_FILL * (len(self.fills) - fills_before)
         if own > self.remaining:
             self.used += self.remaining
@@ -263,8 +278,9 @@ def execute_transaction(tx_bytes: bytes, ledger: Ledger, ctx: ExecContext) -> Ex
                 runner.jit_proxy(accounts, ix.data)
             else:
                 runner.logs.append(f"Program {program} invoke [1]")
-                runner.logs.append(f"Program {program} failed: program is not simulated")
-                raise InstructionFailure("UnsupportedProgramId")
+                raise InstructionFailure(
+                    "UnsupportedProgramId", f"Program {program} failed: program is not simulated"
+                )
         except ProgramError as exc:
             err = {"InstructionError": [index, {"Custom": exc.code}]}
             return ExecResult(signature, err, runner.logs, runner.used)

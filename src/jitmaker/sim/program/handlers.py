@@ -40,6 +40,7 @@ from jitmaker.sim.program.types import IOC_FLAG, OrderParams
 __all__ = ["IxAccount", "JitParams", "decode_jit_params", "drift_ix", "jit_ix"]
 
 _SYSTEM = Pubkey.default()
+_SIZES = {STATE_DISC: 992, USER_DISC: 4376, USER_STATS_DISC: 240}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ def _load(
         raise AccountError(3001, name)
     if bytes(data[:8]) != disc:
         raise AccountError(3002, name)
+    if len(data) < _SIZES.get(disc, 0):
+        raise AccountError(3003, name)
     return data
 
 

@@ -117,7 +117,7 @@ def load_maps(
             continue
         data = work.data(key)
         disc = bytes(data[:8])
-        if account.owner == program and disc == PERP_MARKET_DISC and len(data) >= 1162:
+        if account.owner == program and disc == PERP_MARKET_DISC and len(data) >= 1216:
             index = int.from_bytes(data[1160:1162], "little")
             if index in maps.perp:
                 raise drift_error(
@@ -126,12 +126,12 @@ def load_maps(
             if index in writable_perp and not writable:
                 raise drift_error("MarketWrongMutability", f"Market {index} is not writable")
             maps.perp[index] = (key, writable)
-        elif account.owner == program and disc == SPOT_MARKET_DISC and len(data) >= 686:
+        elif account.owner == program and disc == SPOT_MARKET_DISC and len(data) >= 776:
             index = int.from_bytes(data[684:686], "little")
             if index in writable_spot and not writable:
                 raise drift_error("SpotMarketWrongMutability", f"Market {index} is not writable")
             maps.spot[index] = (key, writable)
-        elif account.owner == program and disc == USER_DISC:
+        elif account.owner == program and disc == USER_DISC and len(data) >= 4376:
             if user_pairs and pending_user:
                 raise drift_error("InvalidUserStatsAccount", "User not followed by UserStats")
             if user_pairs and not writable:
@@ -139,7 +139,7 @@ def load_maps(
             maps.users.append((key, writable))
             pending_user = True
             continue
-        elif account.owner == program and disc == USER_STATS_DISC:
+        elif account.owner == program and disc == USER_STATS_DISC and len(data) >= 240:
             if user_pairs and pending_user and not writable:
                 raise drift_error("UserStatsWrongMutability")
             maps.stats.append((key, writable))
