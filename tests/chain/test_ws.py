@@ -550,3 +550,19 @@ async def test_hostile_frames_are_classified_not_raised() -> None:
     assert got.items == []
     assert mgr.counts[WsEvent.BAD_PAYLOAD] == 3
     assert mgr.counts[WsEvent.MALFORMED_FRAME] == 1
+
+
+async def test_forced_reconnect_resubscribes_and_fires_the_hook(server: FakePubsub) -> None:
+    hooks: list[ReconnectInfo] = []
+    mgr, _ = _mgr(server.url, on_reconnect=hooks.append)
+    assert not mgr.reconnect("not connected yet")
+    await mgr.program_subscribe(DRIFT, Recorder())
+    mgr.start()
+    try:
+        assert await mgr.wait_ready(5.0)
+        assert mgr.reconnect("program feed silent")
+        await until(lambda: len(hooks) == 1)
+        assert len(server.conns) == 2
+        assert server.conns[1].requests[0]["method"] == "programSubscribe"
+    finally:
+        await mgr.close()

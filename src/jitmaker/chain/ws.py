@@ -292,6 +292,17 @@ class SubscriptionManager:
                 pass
         self._task = None
 
+    def reconnect(self, reason: str) -> bool:
+        """Drop the current connection now (the reader reconnects, resubscribes and fires
+        ``on_reconnect``). For watchdogs outside the manager, e.g. a program feed that stays
+        silent while slots flow. Returns False if there was no connection to drop."""
+        ws = self._ws
+        if ws is None:
+            return False
+        log.warning("ws_forced_reconnect", endpoint=self.name, reason=reason)
+        ws.transport.abort()
+        return True
+
     async def wait_ready(self, timeout_s: float) -> bool:
         """Wait until connected with every subscription settled (confirmed, or refused: see
         ``Subscription.rejected``); False on timeout."""
