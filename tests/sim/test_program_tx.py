@@ -309,3 +309,18 @@ def test_truncated_account_data_is_an_error_not_a_crash(monkeypatch):
     assert "Program log: panicked: RuntimeError: boom" in result.logs
     assert result.logs[-1] == f"Program {JIT_PROXY} failed: Program failed to complete"
     assert result.changed == {}
+
+
+def test_lookup_table_deactivated_long_ago_is_not_found():
+    w, maker, _, ix = _world()
+    table_key = Pubkey.from_string("7YzkmQ1pDBVhtKNRCZ7hCHm3JbNuN7eXRV1jmwWn2s2s")
+    addresses = [STATE_KEY, w.oracle, w.spot, w.market, DRIFT]
+    alt = AddressLookupTableAccount(table_key, addresses)
+    raw = tx_v0(w, maker.kp, [ix], alts=[alt])
+    data = bytearray(alt_bytes(addresses))
+    struct.pack_into("<Q", data, 4, w.ctx.slot - 600)  # deactivated 600 slots ago
+    w.ledger.put(table_key, Account(10**9, bytes(data), ALT_PROGRAM), 0)
+    assert execute_transaction(raw, w.ledger, w.ctx).err == "AddressLookupTableNotFound"
+    struct.pack_into("<Q", data, 4, w.ctx.slot - 100)  # still deactivating: usable
+    w.ledger.put(table_key, Account(10**9, bytes(data), ALT_PROGRAM), 0)
+    assert execute_transaction(raw, w.ledger, w.ctx).err is None

@@ -246,7 +246,7 @@ def execute_transaction(tx_bytes: bytes, ledger: Ledger, ctx: ExecContext) -> Ex
     if ctx.verify_signatures and not tx.verify():
         return ExecResult(signature, "SignatureFailure")
     try:
-        keys, writable = load_keys(tx, ledger.get)
+        keys, writable = load_keys(tx, ledger.get, ctx.slot)
         if any(
             ix.program_index >= len(keys) or max(ix.accounts, default=0) >= len(keys)
             for ix in tx.instructions

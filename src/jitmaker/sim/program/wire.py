@@ -7,6 +7,7 @@ TransactionError string instead of a library exception.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from jitmaker.sim.program.constants import ALT_PROGRAM
 __all__ = ["CompiledIx", "DecodedTx", "TxRejected", "decode_transaction", "load_keys"]
 
 _ALT_META = 56
+_U64_MAX = (1 << 64) - 1
+_DEACTIVATION_SLOTS = 512  # slot hashes kept by the bank
 
 
 class TxRejected(Exception):
@@ -130,9 +133,13 @@ def decode_transaction(tx: bytes) -> DecodedTx:
 
 
 def load_keys(
-    tx: DecodedTx, get: Callable[[Pubkey], Account | None]
+    tx: DecodedTx, get: Callable[[Pubkey], Account | None], slot: int | None = None
 ) -> tuple[list[Pubkey], list[bool]]:
-    """All account keys (static, then looked-up writable, then looked-up readonly) and writability."""
+    """All account keys (static, then looked-up writable, then looked-up readonly) and writability.
+
+    With ``slot``: a table deactivated more than 512 slots ago is not found. (The bank also
+    hides addresses appended in the current slot; not modelled, because the simulator seeds
+    its tables at the start slot with start index 0.)"""
     n_static = len(tx.static_keys)
     writable = [
         i < tx.num_required_signatures - tx.num_readonly_signed
@@ -151,6 +158,10 @@ def load_keys(
         if len(data) < _ALT_META or (len(data) - _ALT_META) % 32:
             raise TxRejected("InvalidAddressLookupTableData")
         count = (len(data) - _ALT_META) // 32
+        if slot is not None:
+            (deactivation,) = struct.unpack_from("<Q", data, 4)
+            if deactivation != _U64_MAX and slot > deactivation + _DEACTIVATION_SLOTS:
+                raise TxRejected("AddressLookupTableNotFound")
         for dest, idxs in ((looked_w, w_idx), (looked_r, r_idx)):
             for i in idxs:
                 if i >= count:
