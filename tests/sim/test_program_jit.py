@@ -582,3 +582,41 @@ def test_oracle_too_divergent_from_twap_means_no_fill():
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err == {"InstructionError": [2, {"Custom": 6009}]}
     assert any("Oracle Price Too Divergent from TWAP 5min" in x for x in result.logs)
+
+
+def test_bot_error_parser_attributes_simulator_failures():
+    """jitmaker.chain.txerrors reads the simulator's logs as it reads a real node's."""
+    from jitmaker.chain.txerrors import FailureReason, Program, parse_tx_error
+
+    w, maker, taker = _world_17()
+    not_crossed = jit_data(17, 5_000_000_000, -3_000_000_000, 0, 151_000_000, 0)
+    r = _run(w, maker, [jit_ix(w, maker, taker, not_crossed)])
+    f = parse_tx_error(r.err, r.logs)
+    assert (f.program, f.code, f.reason) == (Program.JIT_PROXY, 6001, FailureReason.NOT_CROSSED)
+    bad = OrderParams(
+        OrderType.LIMIT,
+        1,
+        SHORT,
+        1_000_000_000,
+        price=150_250_000,
+        post_only=PostOnlyParam.NONE,
+        bit_flags=1,
+    )
+    r = _run(w, maker, [place_and_make_ix(w, maker, taker, bad, 17)])
+    f = parse_tx_error(r.err, r.logs)
+    assert (f.program, f.code, f.name, f.instruction_index) == (
+        Program.DRIFT,
+        6052,
+        "InvalidOrderIOCPostOnly",
+        2,
+    )
+    # a Drift error inside the jit-proxy CPI is Drift's, not jit-proxy's 6052-numbered one
+    poor = w.add_trader("poor", 5, usdc=10_000_000)
+    data = jit_data(17, 5_000_000_000, -4_200_000_000, -40_000, 40_000, 1)
+    r = _run(w, poor, [jit_ix(w, poor, taker, data)])
+    f = parse_tx_error(r.err, r.logs)
+    assert (f.program, f.code, f.reason) == (
+        Program.DRIFT,
+        6003,
+        FailureReason.INSUFFICIENT_COLLATERAL,
+    )
