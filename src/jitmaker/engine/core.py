@@ -131,6 +131,8 @@ class Engine:
         self.risk = risk
         self._blockhash: tuple[bytes, int] | None = None
         self._blockhash_key: str | None = None
+        self._bad_blockhash: str | None = None
+        self._blockhash_not_found = 0
         self.rpc: Any = None
         self.subs: Any = None
         self.sender: Any = None
@@ -146,7 +148,7 @@ class Engine:
         self._pnl_base: int | None = None
         self.resync_interval_s = 10.0
         self.own_poll_interval_s = 2.0
-        self.rpc_probe_interval_s = 0.25
+        self.rpc_probe_interval_s = 0.2
         self.feed_max_lag_slots = FEED_MAX_LAG_SLOTS
         self.ws_failover_s = 10.0
         self._ws_urls: list[str] = []
@@ -769,7 +771,7 @@ class Engine:
         # silence proves nothing; they share one socket with the slot feed, whose silence is
         # the stall signal for all of them. They are tracked (for /readyz and metrics) with an
         # effectively unbounded silence, and the gate blocks on the slot feed and the oracles.
-        # The slot feed must keep up with the RPC's own slot (probed every 250 ms): frames that
+        # The slot feed must keep up with the RPC's own slot (probed every 200 ms): frames that
         # arrive but late (a delayed or backed-up socket) make it LAGGING within a few slots.
         self.gate.register("slot", max_silence_s=stall, max_lag_slots=self.feed_max_lag_slots)
         self.gate.register("rpc_slot", max_silence_s=max(2.5 * stall, 5.0))
@@ -854,13 +856,21 @@ class Engine:
         endpoint is configured (failover)."""
         stall = self.config.resub_timeout_ms / 1000
         down_since: float | None = None
+        unconfirmed_since: float | None = None
         while True:
             await asyncio.sleep(0.25)
             subs, now = self.subs, self.clock()
             if subs.connected:
                 down_since = None
+                if all(sub.settled for sub in subs.subscriptions):
+                    unconfirmed_since = None
+                elif unconfirmed_since is None:
+                    unconfirmed_since = now
                 heard = max(self._last_slot_frame, self._ws_opened_at)
-                if now - heard > 2 * stall + 1.0:
+                if unconfirmed_since is not None and now - unconfirmed_since > max(1.0, stall / 2):
+                    unconfirmed_since = None  # subscribe replies lost: they never come now
+                    await self._replace_ws("subscriptions unconfirmed", same_endpoint=True)
+                elif now - heard > 2 * stall + 1.0:
                     await self._replace_ws("connected but silent", same_endpoint=True)
             else:
                 down_since = now if down_since is None else down_since
@@ -1123,9 +1133,13 @@ class Engine:
             counters.filled_quote += abs(q1 - q0)
             self.metrics.filled_base.labels(market=_mkey(key)).inc(abs(b1 - b0) / 1e9)
             self.metrics.filled_notional.labels(market=_mkey(key)).inc(abs(q1 - q0) / 1e6)
-            # the bounds in force when the fill was sent (limits refresh after this call);
-            # jit-proxy sizes a fill to exactly the room left, so landing outside is a breach
+            # jit-proxy keeps a fill inside the bounds of the attempt that made it, so our
+            # position may only grow inside the hull of the bounds of attempts that could
+            # still land (or today's limits), and never past the configured cap
             max_pos, min_pos = self.limits.get(key, (0, 0))
+            hull = self.executor.bounds_hull(key, self.slot) if self.executor else None
+            if hull is not None:
+                max_pos, min_pos = max(max_pos, hull[0]), min(min_pos, hull[1])
             cap = market.max_position_base
             grew = abs(b1) > abs(b0)
             if grew and (b1 > max_pos or b1 < min_pos or (cap is not None and abs(b1) > cap)):
@@ -1146,6 +1160,11 @@ class Engine:
             return RefusedReason.HALTED
         if self.risk is not None and getattr(self.risk, "halted", False):
             return RefusedReason.HALTED
+        rpc = self.rpc
+        if rpc is not None and hasattr(rpc, "health"):
+            now = time.monotonic()  # the RpcClient's clock
+            if all(h.down_until > now for h in rpc.health()):
+                return RefusedReason.RPC_BACKOFF  # 429s or failures: let it cool down
         return None
 
     def _risk_check(self, attempt: Attempt) -> str | None:
@@ -1178,7 +1197,18 @@ class Engine:
             cached = self.blockhashes.current()
         except JitMakerError:
             return None
+        counts = getattr(self.sender, "counts", None)
+        if counts is not None:
+            not_found = counts["send_blockhash"]
+            if not_found != self._blockhash_not_found:
+                # a send just drew "Blockhash not found": suspect the blockhash we hold (those
+                # sends stay unknown until it expires) and sign nothing more with it
+                self._blockhash_not_found = not_found
+                self._bad_blockhash = self._blockhash_key
+                self.blockhashes.on_slot(self.slot)
         key = cached.blockhash
+        if key == self._bad_blockhash:
+            return None
         if self._blockhash_key != key:
             self._blockhash_key = key
             self._blockhash = (bytes(Hash.from_string(key)), cached.last_valid_block_height)

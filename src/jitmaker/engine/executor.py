@@ -9,7 +9,7 @@ back through ``on_outcome``.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
@@ -35,6 +35,8 @@ __all__ = ["Executor", "InFlight", "RefusedReason"]
 
 log = get_logger("jitmaker.executor")
 MAX_IN_FLIGHT = 4096
+BOUNDS_WINDOW = 4096
+BLOCKHASH_LIFETIME_SLOTS = 300  # 150 blocks, doubled for skipped slots
 _BUDGET = "ComputeBudget111111111111111111111111111111"
 
 
@@ -48,6 +50,8 @@ class RefusedReason(Enum):
     DRY_RUN = "dry_run"
     BUILD_FAILED = "build_failed"
     RISK = "risk"
+    RPC_BACKOFF = "rpc_backoff"  # every send endpoint is cooling down (429s, failures)
+    TAKER_UNKNOWN = "taker_unknown"  # not in our auction map (evicted, or gone at a resnapshot)
 
 
 @dataclass(slots=True)
@@ -112,6 +116,8 @@ class Executor:
         self._taker_refs: OrderedDict[tuple, TakerRef] = OrderedDict()
         self.last_tick_to_trade_ns: int | None = None
         self.last_risk_reason: str | None = None
+        # bounds of recent attempts per market: whatever lands stays inside their hull
+        self._bounds: dict[tuple[MarketType, int], deque[tuple[int, int, int]]] = {}
 
     # ------------------------------------------------------------------ hot path
     def execute(self, attempt: Attempt, strategy: Any, t0_ns: int | None = None) -> str | None:
@@ -175,6 +181,10 @@ class Executor:
             self._jit_id if self.mode is ExecutionMode.JIT_PROXY else self._drift_id,
         )
         self._send(tx.raw, signature, last_valid, programs)
+        window = self._bounds.get(key)
+        if window is None:
+            window = self._bounds[key] = deque(maxlen=BOUNDS_WINDOW)
+        window.append((attempt.slot, attempt.max_position, attempt.min_position))
         self._track(InFlight(attempt, market, signature, self._clock(), last_valid, strategy))
         counters = self.counters.market(market)
         counters.attempts += 1
@@ -194,9 +204,22 @@ class Executor:
         )
         return signature
 
+    def bounds_hull(self, key: tuple[MarketType, int], slot: int) -> tuple[int, int] | None:
+        """(max of max_position, min of min_position) over attempts that may still land
+        (sent within a blockhash lifetime of ``slot``); None if there were none."""
+        window = self._bounds.get(key)
+        if not window:
+            return None
+        recent = [(hi, lo) for s, hi, lo in window if slot - s <= BLOCKHASH_LIFETIME_SLOTS]
+        if not recent:
+            return None
+        return max(hi for hi, _ in recent), min(lo for _, lo in recent)
+
     def _refusal(self, attempt: Attempt, key: tuple[MarketType, int]) -> RefusedReason | None:
         if key not in self.subaccount_of:
             return RefusedReason.NO_MARKET
+        if self._taker_user(attempt.taker) is None:
+            return RefusedReason.TAKER_UNKNOWN
         refused = self._can_trade()
         if refused is not None:
             return refused
@@ -242,11 +265,7 @@ class Executor:
             log.debug(
                 "attempt_refused", market=market, reason=reason.value, rate_limit_key=reason.value
             )
-            kind = (
-                OutcomeKind.EXPIRED
-                if reason is not RefusedReason.POSITION_LIMIT
-                else OutcomeKind.POSITION_LIMIT
-            )
+            kind = _REFUSAL_KINDS.get(reason, OutcomeKind.EXPIRED)
             if reason is RefusedReason.RISK:
                 self.counters.market(market).skips[f"risk:{self.last_risk_reason}"] += 1
         strategy.on_outcome(
@@ -337,6 +356,12 @@ class Executor:
             taker=str(attempt.taker),
         )
         return flight
+
+
+_REFUSAL_KINDS = {
+    RefusedReason.POSITION_LIMIT: OutcomeKind.POSITION_LIMIT,
+    RefusedReason.TAKER_UNKNOWN: OutcomeKind.TAKER_ORDER_NOT_FOUND,
+}
 
 
 def wire_price_type(price_type: PriceType) -> WirePriceType:

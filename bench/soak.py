@@ -1,0 +1,677 @@
+"""Reliability soak: the real engine against the simulator, under faults and for hours.
+
+Two modes (``make soak`` runs the first):
+
+* ``faults`` - an accelerated run (default 600 s of wall time at 100 ms slots, i.e. 40 minutes
+  of chain time) with at least 30 mixed faults: socket drops (with refused reconnects), silent
+  stalls, delayed notifications, 429 bursts, early-expiring blockhashes and corrupted account
+  payloads. Each fault is switched on, held, switched off, and the time until the engine is
+  RUNNING with every input fresh (and, after a socket fault, a new snapshot in) is measured.
+  Judged against the simulator's ground truth: every fill it recorded for our maker counted
+  by the bot exactly once, positions never beyond the cap, no new transaction received while
+  the bot's inputs were stale, every fault recovered.
+* ``memory`` - hours of chain time at fast slots with a light fault schedule, sampling RSS,
+  traced Python heap and the asyncio task count; flat means bounded.
+
+Results go to ``bench/results/soak.json`` (faults) and ``bench/results/soak_memory.json``.
+
+Usage: python -m bench.soak [--mode faults|memory|both] [--duration S] [--faults N]
+       [--slot-ms MS] [--seed N] [--hours H]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FAULT_KINDS = (
+    "drop_ws",
+    "stall_ws",
+    "delay_ws",
+    "rate_limit",
+    "expire_blockhashes",
+    "corrupt_account",
+)
+WS_FAULTS = frozenset({"drop_ws", "stall_ws", "delay_ws"})
+STALE_BOUND_S = 2.0  # the promise: STALE within 2 s of the last frame
+CAP_BASE = 3  # maxPositionBase for every market (whole base units)
+
+
+@dataclass
+class FaultRecord:
+    kind: str
+    detail: str
+    start: float  # monotonic
+    end: float = 0.0  # switched off (or, for one-shot corruption, consumed)
+    recovered_at: float | None = None
+    start_slot: int = 0
+    end_slot: int = 0
+    saw_stale: bool = False
+    fresh_again_at: float | None = None  # first fresh() after the fault began and was seen
+    must_go_stale: bool = False  # the fault is beyond what the freshness bounds tolerate
+
+    @property
+    def recovery_s(self) -> float | None:
+        return None if self.recovered_at is None else self.recovered_at - self.start
+
+    @property
+    def after_clear_s(self) -> float | None:
+        return None if self.recovered_at is None else max(0.0, self.recovered_at - self.end)
+
+
+@dataclass
+class TxSeen:
+    first: dict[str, float] = field(default_factory=dict)  # signature -> first arrival
+
+
+def bot_keypair(label: str) -> Any:
+    from solders.keypair import Keypair
+
+    return Keypair.from_seed(hashlib.sha256(f"jitmaker-soak/{label}".encode()).digest())
+
+
+def quantiles(values: list[float]) -> dict[str, Any]:
+    data = sorted(values)
+    if not data:
+        return {"count": 0, "p50": None, "p95": None, "max": None}
+
+    def rank(q: int) -> float:
+        return round(data[max(0, -(-q * len(data) // 100) - 1)], 3)
+
+    return {"count": len(data), "p50": rank(50), "p95": rank(95), "max": round(data[-1], 3)}
+
+
+def rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ------------------------------------------------------------------------------ setup
+
+
+async def start_bot(
+    *,
+    seed: int,
+    slot_ms: int,
+    report_path: str | None = None,
+    jit: dict[str, Any] | None = None,
+    glob: dict[str, Any] | None = None,
+    metrics: bool = False,
+) -> tuple[Any, Any, Any, asyncio.Task]:
+    """A simulator and a running Engine on it (RUNNING before this returns)."""
+    from jitmaker.config import parse_config
+    from jitmaker.engine import Engine, EngineState
+    from jitmaker.risk import RiskGate
+    from jitmaker.sim.app import Simulator
+
+    sim = Simulator(None, seed=seed, slot_ms=slot_ms, report_path=report_path)
+    await sim.start()
+    keypair = bot_keypair(str(seed))
+    sim.fund(keypair.pubkey(), 100_000 * 10**6)
+    raw = {
+        "global": {
+            "endpoint": sim.http_url,
+            "wsEndpoint": sim.ws_url,
+            "keeperPrivateKey": list(bytes(keypair)),
+            "resubTimeoutMs": 2000,
+            "shutdownGraceS": 15,
+            **({"metricsPort": 0} if metrics else {"disableMetrics": True}),
+            **(glob or {}),
+        },
+        "botConfigs": {
+            "jitMaker": {
+                "marketIndexes": [0, 1, 2],
+                "subaccounts": [0, 0, 0],
+                "aggressivenessBps": 30,
+                "targetLeverage": 1,
+                "maxPositionBase": CAP_BASE,
+                **(jit or {}),
+            }
+        },
+    }
+    config = parse_config(raw, env={})
+    engine = Engine(
+        config, keypair, http_url=sim.http_url, ws_url=sim.ws_url, risk=RiskGate.from_config(config)
+    )
+    # what the bot hands to its sender, and when: the instant each transaction was signed
+    engine.sent_at = {}
+    real_send = engine._send
+
+    def send(raw: bytes, signature: str, last_valid: int, programs: Any) -> None:
+        engine.sent_at[signature] = time.monotonic()
+        real_send(raw, signature, last_valid, programs)
+
+    engine._send = send
+    task = asyncio.create_task(engine.run(None), name="soak-engine")
+    for _ in range(600):
+        if engine.state == EngineState.RUNNING or task.done():
+            break
+        await asyncio.sleep(0.05)
+    if task.done():
+        await task  # raises the start-up failure
+    return sim, engine, keypair, task
+
+
+def healthy(engine: Any, since: float) -> bool:
+    """RUNNING, every input fresh, and slot frames heard since ``since``."""
+    from jitmaker.engine import EngineState
+
+    return (
+        engine.state == EngineState.RUNNING and engine.fresh() and engine._last_slot_frame > since
+    )
+
+
+# ------------------------------------------------------------------------------ faults
+
+
+class FaultDriver:
+    """Injects faults one at a time on a schedule and measures each recovery."""
+
+    def __init__(self, sim: Any, engine: Any, keypair: Any, rng: random.Random) -> None:
+        self.sim, self.engine, self.rng = sim, engine, rng
+        from jitmaker.chain.pdas import user_pda
+
+        self.own_user = user_pda(keypair.pubkey(), 0)
+        self.records: list[FaultRecord] = []
+        self._corrupt_turn = 0
+
+    async def inject(self, kind: str, recover_timeout_s: float = 30.0) -> FaultRecord:
+        sim, faults, slot_s = self.sim, self.sim.faults, self.sim.slot_ms / 1000
+        rng = self.rng
+        rec = FaultRecord(kind, "", time.monotonic(), start_slot=sim.slot)
+        self.records.append(rec)
+        watcher = asyncio.create_task(self._watch_stale(rec))
+        try:
+            if kind == "drop_ws":
+                refuse = rng.choice((0, int(0.5 / slot_s), int(1.5 / slot_s)))
+                rec.detail = f"refuse_slots={refuse}"
+                rec.must_go_stale = True
+                faults.drop_ws(refuse_slots=refuse)
+                await asyncio.sleep(refuse * slot_s)
+            elif kind == "stall_ws":
+                hold = rng.uniform(2.5, 4.0)
+                rec.detail = f"hold_s={hold:.2f}"
+                rec.must_go_stale = True
+                faults.stall_ws(True)
+                await asyncio.sleep(hold)
+                faults.stall_ws(False)
+            elif kind == "delay_ws":
+                ms, hold = rng.choice((250, 1000, 1500)), rng.uniform(2.0, 3.0)
+                rec.detail = f"ms={ms} hold_s={hold:.2f}"
+                # beyond the lag bound (slots behind the probed RPC slot, plus a probe period)
+                # twice over, it must be seen; a 250 ms latency at fast slots may be tolerated
+                bound_s = self.engine.feed_max_lag_slots * slot_s + self.engine.rpc_probe_interval_s
+                rec.must_go_stale = ms / 1000 >= 2 * bound_s
+                faults.delay_ws(ms)
+                await asyncio.sleep(hold)
+                faults.delay_ws(0)
+            elif kind == "rate_limit":
+                if rng.random() < 0.5:
+                    n = rng.randint(20, 80)
+                    rec.detail = f"requests={n}"
+                    before = faults.rate_limited_count
+                    faults.rate_limit(n)
+                    for _ in range(200):  # the burst ends when the 429s are used up
+                        if faults.rate_limited_count - before >= n:
+                            break
+                        await asyncio.sleep(0.05)
+                    faults.rate_limit(on=False)
+                else:
+                    hold = rng.uniform(1.0, 2.5)
+                    rec.detail = f"hold_s={hold:.2f}"
+                    faults.rate_limit(None)
+                    await asyncio.sleep(hold)
+                    faults.rate_limit(on=False)
+            elif kind == "expire_blockhashes":
+                hold = rng.uniform(1.5, 3.0)
+                rec.detail = f"max_age=5 hold_s={hold:.2f}"
+                faults.expire_blockhashes(5)
+                await asyncio.sleep(hold)
+                faults.expire_blockhashes(None)
+            elif kind == "corrupt_account":
+                await self._corrupt(rec)
+            else:
+                raise ValueError(kind)
+            rec.end = time.monotonic()
+            rec.end_slot = sim.slot
+            deadline = rec.end + recover_timeout_s
+            while time.monotonic() < deadline:
+                # after a socket fault the engine saw, recovery includes a new snapshot
+                resnapshot = kind in WS_FAULTS and (rec.saw_stale or rec.must_go_stale)
+                if healthy(self.engine, rec.end) and (
+                    not resnapshot or (self.engine.last_snapshot_at or 0) > rec.start
+                ):
+                    rec.recovered_at = time.monotonic()
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            if not watcher.done():
+                await asyncio.sleep(0.05)  # let it see the fresh verdict it waits for
+            watcher.cancel()
+        return rec
+
+    async def _corrupt(self, rec: FaultRecord) -> None:
+        """Garble payloads: our own User, one oracle, or whatever account comes next."""
+        faults = self.sim.faults
+        turn = self._corrupt_turn % 3
+        self._corrupt_turn += 1
+        if turn == 0:
+            key, count, label = self.own_user, 2, "own_user"
+        elif turn == 1:
+            market = self.engine.market_data.perp[0]
+            key, count, label = market.amm.oracle, 3, "oracle_perp0"
+        else:
+            key, count, label = None, 5, "any"
+        rec.detail = f"{label} count={count}"
+        before = faults.corrupted_count
+        faults.corrupt_account(key, count)
+        for _ in range(400):  # consumed as the payloads go out (notifications or RPC reads)
+            if faults.corrupted_count - before >= count:
+                break
+            await asyncio.sleep(0.05)
+        faults.corrupt_account(key, 0)  # whatever was not consumed in 20 s is withdrawn
+
+    async def _watch_stale(self, rec: FaultRecord) -> None:
+        """Note whether the engine went stale, and when its own verdict turned fresh again
+        with a snapshot taken after the fault began (the end of its stale window)."""
+        engine = self.engine
+        while True:
+            fresh = engine.fresh()
+            if not fresh:
+                rec.saw_stale = True
+            elif rec.saw_stale and (engine.last_snapshot_at or 0) > rec.start:
+                rec.fresh_again_at = time.monotonic()
+                return
+            await asyncio.sleep(0.005)
+
+
+def fault_plan(n: int, rng: random.Random) -> list[str]:
+    """``n`` faults, every kind at least ``n // 6`` times, shuffled."""
+    kinds = [FAULT_KINDS[i % len(FAULT_KINDS)] for i in range(n)]
+    rng.shuffle(kinds)
+    return kinds
+
+
+# ------------------------------------------------------------------------------ ground truth
+
+
+def our_fills_truth(report: dict[str, Any], authority: str) -> tuple[int, dict[int, int]]:
+    prefix = f"funded:{authority}/"
+    fills, positions = 0, {}
+    for maker in report["makers"]:
+        if maker["maker"].startswith(prefix):
+            fills += maker["fills"]
+            for pos in maker["positions"]:
+                positions[pos["market_index"]] = positions.get(pos["market_index"], 0) + pos["base"]
+    return fills, positions
+
+
+def position_path(auctions: list[dict[str, Any]], authority: str) -> dict[int, list[int]]:
+    """Our position per market after each slot with fills, rebuilt from every recorded fill."""
+    prefix = f"funded:{authority}/"
+    by_slot: dict[tuple[int, int], int] = {}
+    for auction in auctions:
+        sign = -1 if auction["direction"] == "LONG" else 1  # the maker takes the other side
+        for fill in auction["fills"]:
+            if fill["maker"].startswith(prefix):
+                key = (auction["market_index"], fill["slot"])
+                by_slot[key] = by_slot.get(key, 0) + sign * fill["base"]
+    path: dict[int, list[int]] = {}
+    running: dict[int, int] = {}
+    for (market, _slot), delta in sorted(by_slot.items()):
+        running[market] = running.get(market, 0) + delta
+        path.setdefault(market, []).append(running[market])
+    return path
+
+
+def stale_windows(records: list[FaultRecord]) -> list[tuple[float, float, str]]:
+    """When signing a new transaction would have meant trading on stale inputs: from the
+    detection bound after a socket fault began until the engine was seen healthy again."""
+    out = []
+    for r in records:
+        if not r.must_go_stale:
+            continue
+        # until the engine's own verdict turned fresh after a post-fault snapshot (polled
+        # every 5 ms), else until the harness saw it healthy
+        end = (r.fresh_again_at or r.recovered_at or r.end) - 0.01
+        if r.kind == "stall_ws":
+            out.append((r.start + STALE_BOUND_S, end, r.kind, r.start))
+        elif r.kind == "drop_ws":
+            out.append((r.start + 0.2, end, r.kind, r.start))
+        elif r.kind == "delay_ws":  # late frames show once the first delayed one is due
+            ms = float(r.detail.split()[0].split("=")[1])
+            out.append((r.start + ms / 1000 + 1.0, min(end, r.end), r.kind, r.start))
+    return [w for w in out if w[1] > w[0]]
+
+
+# ------------------------------------------------------------------------------ fault run
+
+
+async def run_faults(
+    *,
+    duration_s: float = 600.0,
+    n_faults: int = 36,
+    slot_ms: int = 100,
+    seed: int = 21,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The mixed-fault run; returns the figures (see the module docstring)."""
+    from solders.transaction import VersionedTransaction
+
+    rng = random.Random(seed)
+    tail_s = max(8.0, 150 * slot_ms / 1000 + 4.0)  # in-flight txs resolve: blockhashes expire
+    warmup_s = 3.0
+    with tempfile.TemporaryDirectory(prefix="jitmaker-soak-") as tmp:
+        report_path = os.path.join(tmp, "report.json")
+        sim, engine, keypair, task = await start_bot(
+            seed=seed, slot_ms=slot_ms, report_path=report_path
+        )
+        me = keypair.pubkey()
+        seen = TxSeen()
+
+        def on_tx(raw: bytes, _slot: int) -> None:
+            sig = str(VersionedTransaction.from_bytes(raw).signatures[0])
+            if (
+                sig not in seen.first
+                and VersionedTransaction.from_bytes(raw).message.account_keys[0] == me
+            ):
+                seen.first[sig] = time.monotonic()
+
+        sim.rpc.on_tx_received.append(on_tx)
+        driver = FaultDriver(sim, engine, keypair, rng)
+        plan = fault_plan(n_faults, rng)
+        started = time.monotonic()
+        start_slot = sim.slot
+        window = max(1.0, duration_s - warmup_s - tail_s)
+        try:
+            for i, kind in enumerate(plan):
+                at = started + warmup_s + window * i / len(plan)
+                if (delay := at - time.monotonic()) > 0:
+                    await asyncio.sleep(delay)
+                if task.done():
+                    break
+                rec = await driver.inject(kind)
+                if progress:
+                    took = "NO" if rec.recovery_s is None else f"{rec.recovery_s:.3f}"
+                    elapsed = time.monotonic() - started
+                    print(f"  [{elapsed:6.1f}s] {kind:<18} {rec.detail:<28} recovered={took}")
+            if (rest := started + duration_s - time.monotonic()) > 0:
+                await asyncio.sleep(rest)
+            end_state = engine.state
+            engine.stop("soak finished")
+            summary = await task
+        finally:
+            if not task.done():
+                engine.stop("soak aborted")
+                await asyncio.gather(task, return_exceptions=True)
+            await sim.stop()  # writes the full report (every auction, from the spool)
+        report = json.loads(Path(report_path).read_text())
+    wall_s = time.monotonic() - started
+    authority = str(me)
+    truth_fills, truth_positions = our_fills_truth(report, authority)
+    path = position_path(report["auctions"], authority)
+    cap = CAP_BASE * 10**9
+    truth_breaches = sum(1 for values in path.values() for v in values if abs(v) > cap)
+    rebuilt_final = {m: v[-1] for m, v in path.items()}
+    bot_positions = {
+        int(k.split("-")[1]): m["position_base"]
+        for k, m in summary["markets"].items()
+        if k.startswith("perp-")
+    }
+    windows = stale_windows(driver.records)
+    stale_sends = [
+        {"kind": kind, "after_start_s": round(t - start, 3)}
+        for t in engine.sent_at.values()
+        for lo, hi, kind, start in windows
+        if lo <= t <= hi
+    ]
+    truth_stale_sends = len(stale_sends)
+    records = driver.records
+    recovered = [r for r in records if r.recovered_at is not None]
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in FAULT_KINDS:
+        mine = [r for r in records if r.kind == kind]
+        by_kind[kind] = {
+            "injected": len(mine),
+            "recovered": sum(1 for r in mine if r.recovered_at is not None),
+            "saw_stale": sum(1 for r in mine if r.saw_stale),
+            "recovery_s": quantiles([r.recovery_s for r in mine if r.recovery_s is not None]),
+        }
+    return {
+        "mode": "faults",
+        "seed": seed,
+        "slot_ms": slot_ms,
+        "wall_s": round(wall_s, 1),
+        "slots": report.get("end_slot", 0) - start_slot,
+        "chain_minutes": round((report.get("end_slot", 0) - start_slot) * 0.4 / 60, 1),
+        "faults": {
+            "injected": len(records),
+            "recovered": len(recovered),
+            "by_kind": by_kind,
+        },
+        "recovery_s_from_fault_start": quantiles([r.recovery_s for r in recovered]),
+        "recovery_s_after_fault_cleared": quantiles([r.after_clear_s for r in recovered]),
+        "sends_while_stale": {"bot": summary["sends_while_stale"], "truth": truth_stale_sends},
+        "stale_sends_truth": stale_sends,
+        "fills": {"bot": summary["fills"], "truth": truth_fills},
+        "limit_breaches": {"bot": summary["position_limit_breaches"], "truth": truth_breaches},
+        "positions": {
+            "truth": truth_positions,
+            "rebuilt_from_fills": rebuilt_final,
+            "bot": bot_positions,
+        },
+        "txs_received_from_us": len(seen.first),
+        "state_before_stop": end_state,
+        "engine": {
+            k: summary[k]
+            for k in (
+                "attempts",
+                "auctions_seen",
+                "reconnects",
+                "ws_replacements",
+                "resyncs",
+                "resync_failures",
+                "ghost_orders",
+                "missing_orders",
+                "own_account_repairs",
+                "corrupt_payloads",
+                "refused_stale",
+                "stale_episodes",
+                "stale_recovery_s",
+                "unknown_outcomes",
+                "errors",
+                "halts",
+                "pnl_quote",
+            )
+        },
+        "sim": {
+            "rate_limited": report["stats"]["rate_limited"],
+            "corrupted_payloads": report["stats"]["corrupted_payloads"],
+        },
+        "records": [
+            {
+                **{
+                    k: v
+                    for k, v in asdict(r).items()
+                    if k not in ("start", "end", "recovered_at", "fresh_again_at")
+                },
+                "recovery_s": None if r.recovery_s is None else round(r.recovery_s, 3),
+                "after_clear_s": None if r.after_clear_s is None else round(r.after_clear_s, 3),
+            }
+            for r in records
+        ],
+    }
+
+
+def verdict(result: dict[str, Any]) -> list[str]:
+    """The Done-when properties that failed (empty: all hold)."""
+    bad = []
+    f = result["faults"]
+    if f["recovered"] != f["injected"]:
+        bad.append(f"{f['injected'] - f['recovered']} faults not recovered")
+    if result["sends_while_stale"]["bot"] or result["sends_while_stale"]["truth"]:
+        bad.append(f"sends while stale: {result['sends_while_stale']}")
+    if result["fills"]["bot"] != result["fills"]["truth"]:
+        bad.append(f"fills differ: {result['fills']}")
+    if result["limit_breaches"]["bot"] or result["limit_breaches"]["truth"]:
+        bad.append(f"limit breaches: {result['limit_breaches']}")
+    if result["state_before_stop"] != "running":
+        bad.append(f"engine ended {result['state_before_stop']}")
+    pos = result["positions"]
+    for market, base in pos["truth"].items():
+        if pos["bot"].get(market, 0) != base:
+            bad.append(f"bot position perp-{market} {pos['bot'].get(market)} != truth {base}")
+    return bad
+
+
+# ------------------------------------------------------------------------------ memory soak
+
+
+async def run_memory(
+    *,
+    hours: float = 3.0,
+    slot_ms: int = 20,
+    seed: int = 31,
+    sample_s: float = 20.0,
+    fault_every_s: float = 30.0,
+    trace: bool = True,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Hours of chain time (400 ms slots) at ``slot_ms``; memory and tasks sampled."""
+    slots_wanted = int(hours * 3600 / 0.4)
+    if trace:
+        tracemalloc.start(1)
+    sim, engine, keypair, task = await start_bot(seed=seed, slot_ms=slot_ms)
+    rng = random.Random(seed)
+    driver = FaultDriver(sim, engine, keypair, rng)
+    start_slot, started = sim.slot, time.monotonic()
+    samples: list[dict[str, Any]] = []
+    next_sample = started
+    next_fault = started + fault_every_s
+    kinds = iter(fault_plan(10_000, rng))
+    try:
+        while sim.slot - start_slot < slots_wanted and not task.done():
+            now = time.monotonic()
+            if now >= next_fault:
+                await driver.inject(next(kinds))
+                next_fault = time.monotonic() + fault_every_s
+            if now >= next_sample:
+                gc.collect()
+                heap = tracemalloc.get_traced_memory()[0] / 2**20 if trace else None
+                samples.append(
+                    {
+                        "wall_s": round(now - started, 1),
+                        "chain_h": round((sim.slot - start_slot) * 0.4 / 3600, 3),
+                        "rss_mb": round(rss_mb(), 1),
+                        "heap_mb": None if heap is None else round(heap, 1),
+                        "tasks": len(asyncio.all_tasks()),
+                        "auction_users": len(engine.auction_users),
+                        "in_flight": len(engine.executor.in_flight),
+                        "sender_pending": engine.sender.inflight,
+                    }
+                )
+                if progress:
+                    print("  ", samples[-1], flush=True)
+                next_sample = now + sample_s
+            await asyncio.sleep(0.5)
+        engine.stop("soak finished")
+        summary = await task
+    finally:
+        if not task.done():
+            engine.stop("soak aborted")
+            await asyncio.gather(task, return_exceptions=True)
+        await sim.stop()
+        if trace:
+            tracemalloc.stop()
+    recovered = [r for r in driver.records if r.recovered_at is not None]
+    # "start" is after a warm-up (caches, book, first fills); compare it with the end
+    warm = samples[min(len(samples) - 1, max(1, len(samples) // 10))] if samples else {}
+    last = samples[-1] if samples else {}
+    return {
+        "mode": "memory",
+        "seed": seed,
+        "slot_ms": slot_ms,
+        "wall_s": round(time.monotonic() - started, 1),
+        "chain_hours": round((sim.slot - start_slot) * 0.4 / 3600, 2),
+        "faults_injected": len(driver.records),
+        "faults_recovered": len(recovered),
+        "rss_mb": {"warm": warm.get("rss_mb"), "end": last.get("rss_mb")},
+        "heap_mb": {"warm": warm.get("heap_mb"), "end": last.get("heap_mb")},
+        "tasks": {"warm": warm.get("tasks"), "end": last.get("tasks")},
+        "fills": summary["fills"],
+        "attempts": summary["attempts"],
+        "samples": samples,
+    }
+
+
+# ------------------------------------------------------------------------------ CLI
+
+
+def _write(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--mode", choices=("faults", "memory", "both"), default="faults")
+    parser.add_argument("--duration", type=float, default=600.0, help="fault run, wall seconds")
+    parser.add_argument("--faults", type=int, default=36)
+    parser.add_argument("--slot-ms", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--hours", type=float, default=3.0, help="memory soak, chain hours")
+    parser.add_argument("--log", default=None, help="engine log file (default: discarded)")
+    args = parser.parse_args(argv)
+    from jitmaker.logging import configure_logging
+
+    sink = open(args.log or os.devnull, "w")
+    configure_logging(level="warning" if args.log is None else "info", stream=sink)
+    code = 0
+    if args.mode in ("faults", "both"):
+        print(f"fault run: {args.duration:.0f} s, {args.faults} faults", flush=True)
+        result = asyncio.run(
+            run_faults(
+                duration_s=args.duration,
+                n_faults=args.faults,
+                slot_ms=args.slot_ms or 100,
+                seed=args.seed,
+                progress=True,
+            )
+        )
+        failed = verdict(result)
+        result["verdict"] = failed or "pass"
+        path = _write("soak.json", result)
+        shown = {k: v for k, v in result.items() if k not in ("records", "positions")}
+        print(json.dumps(shown, indent=1))
+        print(f"written {path}; verdict: {'PASS' if not failed else failed}")
+        code |= bool(failed)
+    if args.mode in ("memory", "both"):
+        print(f"memory soak: {args.hours} chain hours", flush=True)
+        result = asyncio.run(
+            run_memory(
+                hours=args.hours, slot_ms=args.slot_ms or 20, seed=args.seed + 10, progress=True
+            )
+        )
+        path = _write("soak_memory.json", result)
+        print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=1))
+        print(f"written {path}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
