@@ -19,16 +19,7 @@ from jitmaker.auction import (
     standardize_base_asset_amount,
     standardize_price,
 )
-from jitmaker.sim.program.drift import (
-    LONG,
-    SHORT,
-    DriftEngine,
-    _ceil_div,
-    _crosses,
-    _maker_rebate,
-    _math,
-    _taker_fee,
-)
+from jitmaker.sim.program.drift import DriftEngine
 from jitmaker.sim.program.errors import drift_error
 from jitmaker.sim.program.layout import (
     MAX_ORDERS,
@@ -40,6 +31,15 @@ from jitmaker.sim.program.layout import (
     UserView,
 )
 from jitmaker.sim.program.oracle import read_oracle
+from jitmaker.sim.program.rules import (
+    LONG,
+    SHORT,
+    _ceil_div,
+    _crosses,
+    _maker_rebate,
+    _math,
+    _taker_fee,
+)
 from jitmaker.sim.program.state import AccountMaps
 from jitmaker.sim.program.types import FillRecord, OrderParams
 
