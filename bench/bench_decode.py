@@ -400,6 +400,12 @@ def run(quick: bool = False) -> list[dict]:
         users = decode_users_from_gpa(reply)
         return sum(read_ours(u) for u in users.values())
 
+    def ours_gpa_frozen() -> int:
+        users = decode_users_from_gpa(reply, freeze=True)
+        n = sum(read_ours(u) for u in users.values())
+        gc.unfreeze()  # so the next repetition starts from the same state
+        return n
+
     def theirs_gpa() -> int:
         users = driftpy_gpa(reply)
         return sum(read_driftpy(u) for u in users.values())
@@ -413,10 +419,16 @@ def run(quick: bool = False) -> list[dict]:
 
     assert ours_gpa() == theirs_gpa()
     t = interleaved(
-        {"ours": (ours_gpa, 1), "theirs": (theirs_gpa, 1), "theirs_off": (theirs_gpa_gc_off, 1)},
+        {
+            "ours": (ours_gpa, 1),
+            "ours_frozen": (ours_gpa_frozen, 1),
+            "theirs": (theirs_gpa, 1),
+            "theirs_off": (theirs_gpa_gc_off, 1),
+        },
         2 if quick else 3,
     )
     ours, theirs, theirs_off = t["ours"], t["theirs"], t["theirs_off"]
+    ours_frozen = t["ours_frozen"]
     extra = {"accounts": count, "reply_mb": round(len(reply) / 1e6, 1)}
     rows.append(
         row(
@@ -425,6 +437,15 @@ def run(quick: bool = False) -> list[dict]:
             "json+b64+driftpy decode_user, kept",
             theirs,
             target_speedup=5,
+            **extra,
+        )
+    )
+    rows.append(
+        row(
+            f"gPA JSON -> {count} Users + read orders, freeze=True",
+            ours_frozen,
+            "json+b64+driftpy decode_user, kept",
+            theirs,
             **extra,
         )
     )

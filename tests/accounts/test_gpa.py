@@ -74,3 +74,17 @@ def test_error_reply_and_garbage():
         decode_users_from_gpa([{"pubkey": "X", "account": {"data": "abc"}}])
     with pytest.raises(DecodeError, match="unsupported data encoding"):
         decode_users_from_gpa([_item("X", b"", "jsonParsed")])
+
+
+def test_freeze_moves_objects_to_permanent_generation():
+    import gc
+
+    items = [_item(k, encode_user(u)) for k, u in _users().items()]
+    before = gc.get_freeze_count()
+    try:
+        users = decode_users_from_gpa(items, freeze=True)
+        assert gc.get_freeze_count() > before
+        assert gc.isenabled()
+        assert users == _users()
+    finally:
+        gc.unfreeze()

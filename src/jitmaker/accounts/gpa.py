@@ -54,12 +54,18 @@ def gpa_accounts(reply: bytes | str | dict | list) -> list[Any]:
 
 
 def decode_users_from_gpa(
-    reply: bytes | str | dict | list, *, skip_invalid: bool = False
+    reply: bytes | str | dict | list, *, skip_invalid: bool = False, freeze: bool = False
 ) -> dict[str, Any]:
     """Map account pubkey (base58 str) -> User for every account of a getProgramAccounts reply.
 
     Accepts ``base64`` and ``base64+zstd`` data encodings. An account that is not a valid User
     raises ``DecodeError`` naming its pubkey, unless ``skip_invalid`` (then it is left out).
+
+    ``freeze=True`` calls ``gc.freeze()`` afterwards: the ~35 tracked tuples per decoded user
+    then never get scanned by the cyclic collector (records are acyclic, so refcounting still
+    frees them), which saves the deferred young-generation sweeps over the whole batch
+    (~0.15 s per 10k users). It freezes *every* object alive at that moment, so use it for a
+    long-lived bulk load (startup), not in a loop.
     """
     accounts = gpa_accounts(reply)
     out: dict[str, Any] = {}
@@ -87,4 +93,6 @@ def decode_users_from_gpa(
     finally:
         if gc_was_enabled:
             gc.enable()
+    if freeze:
+        gc.freeze()
     return out
