@@ -16,7 +16,6 @@ from driftpy.auction_subscriber.types import AuctionSubscriberConfig
 from driftpy.drift_client import DriftClient
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
-from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.transaction import VersionedTransaction
 
@@ -120,15 +119,8 @@ async def test_driftpy_places_a_perp_order_through_a_v0_transaction_with_lookup_
             auction_start_price=oracle,
             auction_end_price=oracle + oracle // 100,
         )
+        # exactly driftpy's instruction: the market goes read-only, as the program accepts
         ix = client.get_place_perp_order_ix(params)
-        # The real program loads place_perp_order's markets read-only, as driftpy passes them;
-        # the simulated executor still wants the market writable, so mark it (reported).
-        market_key = sim.world.perp[0].pubkey
-        metas = [
-            AccountMeta(m.pubkey, m.is_signer, m.is_writable or m.pubkey == market_key)
-            for m in ix.accounts
-        ]
-        ix = Instruction(ix.program_id, ix.data, metas)
         # driftpy's own sender: v0 message over the mainnet lookup tables it fetches first,
         # blockhash at finalized, preflight, then confirm_transaction polling
         sig = (await client.send_ixs([ix])).tx_sig

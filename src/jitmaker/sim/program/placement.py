@@ -81,7 +81,9 @@ class PlacementRules:
             raise drift_error(
                 "UserOrderIdAlreadyInUse", f"user_order_id {params.user_order_id} already in use"
             )
-        market = maps.perp_market(self.work, params.market_index)
+        # place_perp_order loads its markets read-only (empty writable sets, as driftpy and the
+        # TS SDK pass them); place_and_make demands writability in its own load_maps call
+        market = maps.perp_market(self.work, params.market_index, writable=False)
         if market.status == 0:
             raise drift_error("MarketBeingInitialized", "Market is being initialized")
         if user.pool_id != 0:
