@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= jit-maker-config.yaml
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint soak venv clean check-config golden
+.PHONY: run test bench lint soak soak-sim venv clean check-config
 
 venv: $(STAMP)
 
@@ -31,8 +31,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# reliability soak: the bot under mixed faults against the simulator (figures in bench/README.md)
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak
+
+# the simulator alone: a day of 400 ms slots in accelerated time, memory measured
+soak-sim: $(STAMP)
+	$(BIN)/python -m bench.soak_sim
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
