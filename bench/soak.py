@@ -110,8 +110,13 @@ async def start_bot(
     jit: dict[str, Any] | None = None,
     glob: dict[str, Any] | None = None,
     metrics: bool = False,
+    tune: Any = None,
+    dead_primary: str | None = None,
 ) -> tuple[Any, Any, Any, asyncio.Task]:
-    """A simulator and a running Engine on it (RUNNING before this returns)."""
+    """A simulator and a running Engine on it (RUNNING before this returns).
+
+    ``dead_primary``: an HTTP endpoint that refuses connections, configured as the primary
+    with the simulator as the failover endpoint."""
     from jitmaker.config import parse_config
     from jitmaker.engine import Engine, EngineState
     from jitmaker.risk import RiskGate
@@ -123,7 +128,8 @@ async def start_bot(
     sim.fund(keypair.pubkey(), 100_000 * 10**6)
     raw = {
         "global": {
-            "endpoint": sim.http_url,
+            "endpoint": dead_primary or sim.http_url,
+            **({"failoverEndpoints": [sim.http_url]} if dead_primary else {}),
             "wsEndpoint": sim.ws_url,
             "keeperPrivateKey": list(bytes(keypair)),
             "resubTimeoutMs": 2000,
@@ -144,7 +150,11 @@ async def start_bot(
     }
     config = parse_config(raw, env={})
     engine = Engine(
-        config, keypair, http_url=sim.http_url, ws_url=sim.ws_url, risk=RiskGate.from_config(config)
+        config,
+        keypair,
+        http_url=dead_primary or sim.http_url,
+        ws_url=sim.ws_url,
+        risk=RiskGate.from_config(config),
     )
     # what the bot hands to its sender, and when: the instant each transaction was signed
     engine.sent_at = {}
@@ -155,6 +165,8 @@ async def start_bot(
         real_send(raw, signature, last_valid, programs)
 
     engine._send = send
+    if tune is not None:
+        tune(engine, sim)
     task = asyncio.create_task(engine.run(None), name="soak-engine")
     for _ in range(600):
         if engine.state == EngineState.RUNNING or task.done():
@@ -408,7 +420,10 @@ async def run_faults(
                     took = "NO" if rec.recovery_s is None else f"{rec.recovery_s:.3f}"
                     elapsed = time.monotonic() - started
                     print(f"  [{elapsed:6.1f}s] {kind:<18} {rec.detail:<28} recovered={took}")
-            if (rest := started + duration_s - time.monotonic()) > 0:
+            # a quiet tail, so every transaction resolves before the books are compared
+            last = driver.records[-1].recovered_at or time.monotonic() if driver.records else 0
+            rest = max(started + duration_s - time.monotonic(), last + tail_s - time.monotonic())
+            if rest > 0:
                 await asyncio.sleep(rest)
             end_state = engine.state
             engine.stop("soak finished")

@@ -285,6 +285,13 @@ class Engine:
             left = await self.sender.drain(max(0.0, deadline - self.clock()))
             if left:
                 log.warning("in_flight_at_exit", count=left)
+        if self.rpc is not None and self.our_users and self.user_accounts:
+            # the summary's positions come from the chain as we leave, not from a feed that
+            # may have gone quiet (a dropped subscription is repaired only every few seconds)
+            try:
+                await asyncio.wait_for(self._poll_own(), 3)
+            except Exception as exc:
+                log.warning("final_position_read_failed", error=str(exc))
         for closer in (
             self.sender,
             getattr(self, "blockhashes", None),
