@@ -112,11 +112,12 @@ async def start_bot(
     metrics: bool = False,
     tune: Any = None,
     dead_primary: str | None = None,
+    dead_ws: str | None = None,
 ) -> tuple[Any, Any, Any, asyncio.Task]:
     """A simulator and a running Engine on it (RUNNING before this returns).
 
-    ``dead_primary``: an HTTP endpoint that refuses connections, configured as the primary
-    with the simulator as the failover endpoint."""
+    ``dead_primary``/``dead_ws``: endpoints that refuse connections, configured as the
+    primaries with the simulator as the failover endpoint."""
     from jitmaker.config import parse_config
     from jitmaker.engine import Engine, EngineState
     from jitmaker.risk import RiskGate
@@ -153,7 +154,7 @@ async def start_bot(
         config,
         keypair,
         http_url=dead_primary or sim.http_url,
-        ws_url=sim.ws_url,
+        ws_url=dead_ws or sim.ws_url,
         risk=RiskGate.from_config(config),
     )
     # what the bot hands to its sender, and when: the instant each transaction was signed
@@ -223,10 +224,10 @@ class FaultDriver:
             elif kind == "delay_ws":
                 ms, hold = rng.choice((250, 1000, 1500)), rng.uniform(2.0, 3.0)
                 rec.detail = f"ms={ms} hold_s={hold:.2f}"
-                # beyond the lag bound (slots behind the probed RPC slot, plus a probe period)
-                # twice over, it must be seen; a 250 ms latency at fast slots may be tolerated
+                # beyond the lag bound (slots behind the probed RPC slot, plus one probe
+                # period, plus a margin) it must be seen; a 250 ms latency may be tolerated
                 bound_s = self.engine.feed_max_lag_slots * slot_s + self.engine.rpc_probe_interval_s
-                rec.must_go_stale = ms / 1000 >= 2 * bound_s
+                rec.must_go_stale = ms / 1000 >= bound_s + 0.3
                 faults.delay_ws(ms)
                 await asyncio.sleep(hold)
                 faults.delay_ws(0)

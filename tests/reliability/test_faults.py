@@ -167,19 +167,27 @@ async def test_silently_dropped_subscriptions_are_caught_by_reconciliation():
     assert summary["fills"] == truth_fills
 
 
-async def test_dead_primary_rpc_fails_over_and_keeps_trading():
+def _dead_port() -> int:
     import socket
 
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sim, engine, keypair, task = await start_bot(seed=44, slot_ms=40, dead_primary=dead)
+        return sock.getsockname()[1]
+
+
+async def test_dead_primary_endpoints_fail_over_and_keep_trading():
+    dead_http, dead_ws = f"http://127.0.0.1:{_dead_port()}", f"ws://127.0.0.1:{_dead_port()}"
+    sim, engine, keypair, task = await start_bot(
+        seed=44, slot_ms=40, dead_primary=dead_http, dead_ws=dead_ws
+    )
     try:
-        await asyncio.sleep(5.0)
+        await asyncio.sleep(4.0)
         health = engine.rpc.health()
+        ws_index = engine._ws_index
     finally:
         summary = await _stop(sim, engine, task)
     truth_fills, _ = our_fills_truth(sim.report(), str(keypair.pubkey()))
     assert health[0].failures > 0 and health[1].ok > 0, health
+    assert ws_index == 1  # the websocket moved to the endpoint derived from the failover URL
     assert truth_fills > 0
     assert summary["fills"] == truth_fills

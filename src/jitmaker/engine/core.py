@@ -798,9 +798,17 @@ class Engine:
             if reading is not None:
                 self.gate.observe(f"oracle:{_mkey(key)}", reading.slot, now)
         self._ws_urls = [ws_url, *(_derive_ws(u) for u in cfg.failover_endpoints)]
-        self.subs = await self._open_ws(ws_url)
-        if not await self.subs.wait_ready(10.0):
-            raise JitMakerError("websocket subscriptions were not confirmed within 10 s")
+        wait_s = 10.0 if len(self._ws_urls) == 1 else 4.0
+        for index, url in enumerate(self._ws_urls):
+            self._ws_index = index
+            self.subs = await self._open_ws(url)
+            if await self.subs.wait_ready(wait_s):
+                break
+            log.warning("ws_endpoint_unusable", endpoint_index=index, waited_s=wait_s)
+            if index + 1 < len(self._ws_urls):
+                await self.subs.close()
+        else:
+            raise JitMakerError("websocket subscriptions were not confirmed on any endpoint")
         self._spawn("ws_supervisor", self._ws_supervisor_forever())
         from jitmaker.chain.rpc import RpcClient as _Rpc
         from jitmaker.chain.sender import Sender
