@@ -94,6 +94,16 @@ def quantiles(values: list[float]) -> dict[str, Any]:
     return {"count": len(data), "p50": rank(50), "p95": rank(95), "max": round(data[-1], 3)}
 
 
+def heap_by_owner(snapshot: Any) -> dict[str, float]:
+    """Traced Python heap (MB) by who allocated it: the simulator, the bot, or libraries."""
+    out = {"sim": 0.0, "bot": 0.0, "other": 0.0}
+    for stat in snapshot.statistics("filename"):
+        name = stat.traceback[0].filename
+        owner = "sim" if "/jitmaker/sim/" in name else "bot" if "/jitmaker/" in name else "other"
+        out[owner] += stat.size / 2**20
+    return {k: round(v, 1) for k, v in out.items()}
+
+
 def rss_mb() -> float:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -586,13 +596,13 @@ async def run_memory(
                 next_fault = time.monotonic() + fault_every_s
             if now >= next_sample:
                 gc.collect()
-                heap = tracemalloc.get_traced_memory()[0] / 2**20 if trace else None
+                heap = heap_by_owner(tracemalloc.take_snapshot()) if trace else {}
                 samples.append(
                     {
                         "wall_s": round(now - started, 1),
                         "chain_h": round((sim.slot - start_slot) * 0.4 / 3600, 3),
                         "rss_mb": round(rss_mb(), 1),
-                        "heap_mb": None if heap is None else round(heap, 1),
+                        "heap_mb": heap,
                         "tasks": len(asyncio.all_tasks()),
                         "auction_users": len(engine.auction_users),
                         "in_flight": len(engine.executor.in_flight),
@@ -613,8 +623,8 @@ async def run_memory(
         if trace:
             tracemalloc.stop()
     recovered = [r for r in driver.records if r.recovered_at is not None]
-    # "start" is after a warm-up (caches, book, first fills); compare it with the end
-    warm = samples[min(len(samples) - 1, max(1, len(samples) // 10))] if samples else {}
+    # "warm" is a quarter in (caches, bounded rings and the book filled); compare with the end
+    warm = samples[min(len(samples) - 1, max(1, len(samples) // 4))] if samples else {}
     last = samples[-1] if samples else {}
     return {
         "mode": "memory",
@@ -629,6 +639,7 @@ async def run_memory(
         "tasks": {"warm": warm.get("tasks"), "end": last.get("tasks")},
         "fills": summary["fills"],
         "attempts": summary["attempts"],
+        "unrecovered": [asdict(r) for r in driver.records if r.recovered_at is None],
         "samples": samples,
     }
 

@@ -133,34 +133,43 @@ async def test_drawdown_kill_switch_halts_visibly_and_stops_sending():
 
 
 async def test_silently_dropped_subscriptions_are_caught_by_reconciliation():
+    from jitmaker.accounts import MarketType
+
     def tune(engine, _sim):
         engine.resync_interval_s = 2.0
 
     sim, engine, keypair, task = await start_bot(seed=43, slot_ms=40, tune=tune)
+    keys = [(MarketType.PERP, i) for i in range(3)]
+    own = str(engine.our_users[0])
+
+    def own_notifications() -> int:
+        states = engine.subs.feed_states()
+        return sum(st.notifications for key, st in states.items() if own in key)
+
     try:
         await asyncio.sleep(1.0)
         # the server forgets our own-account and order-book subscriptions; the socket, the
         # slot feed and the auction feed carry on, so silence proves nothing
         pubsub = sim.pubsub
-        own = [engine.our_users[0]]
         dropped = 0
-        for key in own:
-            for sub in list(pubsub.accounts.get(key, {}).values()):
-                pubsub._remove(sub)
-                dropped += 1
+        for sub in list(pubsub.accounts.get(engine.our_users[0], {}).values()):
+            pubsub._remove(sub)
+            dropped += 1
         for sub in list(pubsub.programs.get(engine._drift, {}).values()):
             if any(f.offset == HAS_OPEN_ORDER_OFFSET for f in sub.filters):  # the book feed
                 pubsub._remove(sub)
                 dropped += 1
         assert dropped == 2
+        heard, at_drop = own_notifications(), [engine._position(k) for k in keys]
         await asyncio.sleep(8.0)
-        counters = engine.counters
-        repairs, missing = counters.own_account_repairs, counters.missing_orders
+        heard_after, later = own_notifications(), [engine._position(k) for k in keys]
+        repairs, missing = engine.counters.own_account_repairs, engine.counters.missing_orders
     finally:
         summary = await _stop(sim, engine, task)
     truth_fills, truth_positions = our_fills_truth(sim.report(), str(keypair.pubkey()))
     assert truth_fills > 0
-    assert repairs > 0  # RPC reads replaced the User the feed no longer delivers
+    assert heard_after == heard  # the feed really went quiet
+    assert later != at_drop and repairs > 0  # RPC reads kept our position moving
     assert missing > 0  # book snapshots found orders the feed never told us about
     bot = {int(k.split("-")[1]): m["position_base"] for k, m in summary["markets"].items()}
     assert {m: bot.get(m, 0) for m in truth_positions} == truth_positions
