@@ -416,21 +416,21 @@ async def test_get_program_accounts_fast_and_checked_paths_agree(
     enc = Encoding.BASE64
 
     calls = []
-    real = rpc_mod._gpa_with_context if with_context else rpc_mod._gpa_plain
+    real = rpc_mod.gpa_with_context_fast if with_context else rpc_mod.gpa_plain_fast
 
     def spy(raw: bytes):
         calls.append(1)
         return real(raw)
 
-    monkeypatch.setattr(rpc_mod, "_gpa_with_context" if with_context else "_gpa_plain", spy)
+    monkeypatch.setattr(rpc_mod, "gpa_with_context_fast" if with_context else "gpa_plain_fast", spy)
     async with _client(rpc.url) as c:
         fast = await c.get_program_accounts(DRIFT, with_context=with_context, encoding=enc)
 
         def broken(raw: bytes):
             raise ValueError("fast path disabled")
 
-        monkeypatch.setattr(rpc_mod, "_gpa_with_context", broken)
-        monkeypatch.setattr(rpc_mod, "_gpa_plain", broken)
+        monkeypatch.setattr(rpc_mod, "gpa_with_context_fast", broken)
+        monkeypatch.setattr(rpc_mod, "gpa_plain_fast", broken)
         slow = await c.get_program_accounts(DRIFT, with_context=with_context, encoding=enc)
     assert calls == [1]
     assert [a[:5] for a in fast.value] == [a[:5] for a in slow.value]  # rent_epoch may differ

@@ -103,3 +103,11 @@ def test_log_limiter_lets_one_line_per_interval_and_counts_the_rest() -> None:
     now[0] = 1.5
     assert lim.allow("a") == 2
     assert lim.allow("a") is None
+
+
+def test_scrub_handles_huge_texts_and_urls_glued_to_words() -> None:
+    word = "abcdefghij" * 6_000
+    assert scrub(word) == word
+    glued = word + f"https://h.example/v2/{KEY}?api-key=zzz"
+    out = scrub(glued)
+    assert KEY not in out and "zzz" not in out and out.startswith(word[:100])

@@ -12,14 +12,16 @@ import re
 import threading
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["MASK", "redact_url", "register_url", "scrub", "url_secrets"]
+__all__ = ["MASK", "error_text", "redact_url", "register_url", "scrub", "url_secrets"]
 
 MASK = "***"
 
 # A path segment that looks like a credential: long and token-like. Short words ("v2", "rpc",
 # "solana") stay readable; a 16+ char segment with a digit, or any 24+ char token, is masked.
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_\-.~=+]+$")
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>()\[\]{},]+")
+# The scheme is bounded so a long run of letters without "://" (a huge error text) is scanned
+# in linear time instead of retrying an unbounded prefix from every position.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s'\"<>()\[\]{},]+")
 _MIN_SECRET_LEN = 6
 
 _lock = threading.Lock()
@@ -108,3 +110,12 @@ def scrub(text: object) -> str:
         if s in out:
             out = out.replace(s, MASK)
     return out
+
+
+def error_text(exc: BaseException) -> str:
+    """Loggable text for ``exc``: our own errors verbatim (already redacted where raised),
+    foreign ones as ``Type: scrubbed message``."""
+    from jitmaker.errors import JitMakerError
+
+    text = str(exc)
+    return text if isinstance(exc, JitMakerError) else f"{type(exc).__name__}: {scrub(text)}"

@@ -22,24 +22,52 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import email.utils
 import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import structlog
-import zstandard
-from solders.rpc.responses import GetProgramAccountsResp, GetProgramAccountsWithContextResp
 
 from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.loglimit import LogLimiter
 from jitmaker.chain.redact import register_url, scrub
+from jitmaker.chain.rpcparse import (
+    as_int,
+    as_logs,
+    as_str,
+    contextual,
+    gpa_plain_fast,
+    gpa_with_context_fast,
+    multiple_accounts_parser,
+    parse_account,
+    parse_or_raise,
+    signature_statuses_parser,
+)
+from jitmaker.chain.rpctypes import (
+    MAX_MULTIPLE_ACCOUNTS,
+    MAX_SIGNATURE_STATUSES,
+    AccountsFilter,
+    Commitment,
+    DataSize,
+    Encoding,
+    EndpointHealth,
+    LatestBlockhash,
+    Memcmp,
+    PrioritizationFee,
+    RawAccount,
+    RpcErrorCode,
+    RpcRateLimitedError,
+    RpcTransportError,
+    SignatureStatus,
+    SimulationResult,
+    Slotted,
+    TransactionMeta,
+    b58encode,
+)
 from jitmaker.errors import RpcError
 
 __all__ = [
@@ -66,214 +94,9 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-MAX_MULTIPLE_ACCOUNTS = 100  # getMultipleAccounts key limit
-MAX_SIGNATURE_STATUSES = 256  # getSignatureStatuses signature limit
 T = TypeVar("T")
 
-
-class Commitment(Enum):
-    """Solana commitment levels (same values as ``jitmaker.config.CommitmentLevel``)."""
-
-    PROCESSED = "processed"
-    CONFIRMED = "confirmed"
-    FINALIZED = "finalized"
-
-    @property
-    def rank(self) -> int:
-        return _COMMITMENT_RANK[self]
-
-
-_COMMITMENT_RANK = {Commitment.PROCESSED: 0, Commitment.CONFIRMED: 1, Commitment.FINALIZED: 2}
-
-
-class Encoding(Enum):
-    """Account data encodings we request (base58/jsonParsed are never used)."""
-
-    BASE64 = "base64"
-    BASE64_ZSTD = "base64+zstd"
-
-
-class RpcErrorCode:
-    """JSON-RPC error codes the client treats specially (ints, as they arrive on the wire)."""
-
-    SEND_TX_PREFLIGHT_FAILURE = -32002
-    SIGNATURE_VERIFICATION_FAILURE = -32003
-    NODE_UNHEALTHY = -32005
-    MIN_CONTEXT_SLOT_NOT_REACHED = -32016
-    INVALID_PARAMS = -32602
-    RATE_LIMITED = frozenset({429, -32429, -32029})
-    RETRYABLE = frozenset({-32005, -32016})
-
-
-class RpcTransportError(RpcError):
-    """The request may or may not have reached a node (network, timeout, 5xx, garbage reply)."""
-
-
-class RpcRateLimitedError(RpcError):
-    """The endpoint refused the request for rate limiting; ``retry_after_s`` if it said so."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        data: object = None,
-        retry_after_s: float | None = None,
-    ) -> None:
-        super().__init__(message, code=code, data=data)
-        self.retry_after_s = retry_after_s
-
-
-# --------------------------------------------------------------------------- value types
-
-
-class Slotted(NamedTuple, Generic[T]):
-    """A value with the context slot the node answered at (None when not asked for)."""
-
-    slot: int | None
-    value: T
-
-
-class RawAccount(NamedTuple):
-    """An account as raw bytes; decoding is the caller's business."""
-
-    pubkey: str
-    data: bytes
-    owner: str
-    lamports: int
-    executable: bool
-    rent_epoch: int | None
-
-
-class LatestBlockhash(NamedTuple):
-    blockhash: str
-    last_valid_block_height: int
-    slot: int
-
-
-class SignatureStatus(NamedTuple):
-    slot: int
-    confirmations: int | None
-    err: Any  # TransactionError JSON or None
-    confirmation_status: Commitment | None
-
-
-class SimulationResult(NamedTuple):
-    slot: int
-    err: Any
-    logs: tuple[str, ...]
-    units_consumed: int | None
-
-
-class TransactionMeta(NamedTuple):
-    slot: int
-    err: Any
-    logs: tuple[str, ...]
-
-
-class PrioritizationFee(NamedTuple):
-    slot: int
-    fee: int  # micro-lamports per compute unit
-
-
-@dataclass(frozen=True, slots=True)
-class Memcmp:
-    """memcmp filter: ``data`` must appear at ``offset`` (sent base58-encoded)."""
-
-    offset: int
-    data: bytes
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "memcmp": {"offset": self.offset, "bytes": b58encode(self.data), "encoding": "base58"}
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DataSize:
-    """dataSize filter: the account data length must equal ``size``."""
-
-    size: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"dataSize": self.size}
-
-
-AccountsFilter = Memcmp | DataSize
-
-
-@dataclass(slots=True)
-class EndpointHealth:
-    """Per-endpoint counters, exposed for metrics and logs (``name`` is redacted)."""
-
-    name: str
-    ok: int = 0
-    failures: int = 0
-    rate_limited: int = 0
-    consecutive_failures: int = 0
-    down_until: float = 0.0
-    latency_ewma_us: float | None = None
-
-    @property
-    def score(self) -> float:
-        """Share of successful requests, smoothed (1.0 for an unused endpoint)."""
-        return (self.ok + 1) / (self.ok + self.failures + self.rate_limited + 1)
-
-
 # --------------------------------------------------------------------------- helpers
-
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def b58encode(data: bytes) -> str:
-    """Bitcoin-alphabet base58 (memcmp filter bytes are short; speed is irrelevant here)."""
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
-
-
-_zstd = zstandard.ZstdDecompressor()
-
-
-def _decode_data(data: Any) -> bytes:
-    """UiAccount ``data`` ``[payload, encoding]`` -> bytes (base64 or base64+zstd)."""
-    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], str)):
-        raise ValueError("account data is not [payload, encoding]")
-    raw = base64.b64decode(data[0], validate=True)
-    if data[1] == Encoding.BASE64.value:
-        return raw
-    if data[1] == Encoding.BASE64_ZSTD.value:
-        return _zstd.decompressobj().decompress(raw)
-    raise ValueError(f"unsupported account encoding {data[1]!r}")
-
-
-def _account(pubkey: str, obj: Any) -> RawAccount:
-    rent = obj.get("rentEpoch")
-    return RawAccount(
-        pubkey=_str(pubkey),
-        data=_decode_data(obj["data"]),
-        owner=_str(obj["owner"]),
-        lamports=_int(obj["lamports"]),
-        executable=obj.get("executable") is True,
-        rent_epoch=None if rent is None else _int(rent),
-    )
-
-
-def _int(v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"expected an integer, got {type(v).__name__}")
-    return v
-
-
-def _contextual(result: Any) -> tuple[int, Any]:
-    if not isinstance(result, dict):
-        raise TypeError("expected {context, value}")
-    return _int(result["context"]["slot"]), result["value"]
 
 
 def _parse_retry_after(value: str | None, now_wall: float) -> float | None:
@@ -649,7 +472,7 @@ class RpcClient:
         self, method: str, params: list[Any], parse: Callable[[Any], T], **kw: Any
     ) -> T:
         result = await self.request(method, params, **kw)
-        return _parse_or_raise(method, result, parse)
+        return parse_or_raise(method, result, parse)
 
     def _cfg(self, commitment: Commitment | None, **extra: Any) -> dict[str, Any]:
         cfg: dict[str, Any] = {"commitment": (commitment or self.commitment).value}
@@ -659,15 +482,15 @@ class RpcClient:
     # ----------------------------------------------------------------- typed helpers
 
     async def get_slot(self, commitment: Commitment | None = None) -> int:
-        return await self._parsed("getSlot", [self._cfg(commitment)], _int)
+        return await self._parsed("getSlot", [self._cfg(commitment)], as_int)
 
     async def get_block_height(self, commitment: Commitment | None = None) -> int:
-        return await self._parsed("getBlockHeight", [self._cfg(commitment)], _int)
+        return await self._parsed("getBlockHeight", [self._cfg(commitment)], as_int)
 
     async def get_latest_blockhash(self, commitment: Commitment | None = None) -> LatestBlockhash:
         def parse(r: Any) -> LatestBlockhash:
-            slot, v = _contextual(r)
-            return LatestBlockhash(str(v["blockhash"]), _int(v["lastValidBlockHeight"]), slot)
+            slot, v = contextual(r)
+            return LatestBlockhash(str(v["blockhash"]), as_int(v["lastValidBlockHeight"]), slot)
 
         return await self._parsed("getLatestBlockhash", [self._cfg(commitment)], parse)
 
@@ -682,8 +505,8 @@ class RpcClient:
         cfg = self._cfg(commitment, encoding=encoding.value, minContextSlot=min_context_slot)
 
         def parse(r: Any) -> Slotted[RawAccount | None]:
-            slot, v = _contextual(r)
-            return Slotted(slot, None if v is None else _account(pubkey, v))
+            slot, v = contextual(r)
+            return Slotted(slot, None if v is None else parse_account(pubkey, v))
 
         return await self._parsed("getAccountInfo", [pubkey, cfg], parse)
 
@@ -714,7 +537,9 @@ class RpcClient:
             for keys, res in zip(group, results, strict=True):
                 if isinstance(res, RpcError):
                     raise res
-                s, values = _parse_or_raise("getMultipleAccounts", res, _multiple(keys))
+                s, values = parse_or_raise(
+                    "getMultipleAccounts", res, multiple_accounts_parser(keys)
+                )
                 slot = s if slot is None else min(slot, s)
                 accounts.extend(values)
         return Slotted(slot, accounts)
@@ -743,10 +568,10 @@ class RpcClient:
         def parse(r: Any) -> Slotted[list[RawAccount]]:
             slot: int | None = None
             if with_context:
-                slot, r = _contextual(r)
+                slot, r = contextual(r)
             if not isinstance(r, list):
                 raise TypeError("expected a list of {pubkey, account}")
-            return Slotted(slot, [_account(i["pubkey"], i["account"]) for i in r])
+            return Slotted(slot, [parse_account(i["pubkey"], i["account"]) for i in r])
 
         method = "getProgramAccounts"
         payload = {
@@ -755,13 +580,13 @@ class RpcClient:
             "method": method,
             "params": [program_id, cfg],
         }
-        fast = _gpa_with_context if with_context else _gpa_plain
+        fast = gpa_with_context_fast if with_context else gpa_plain_fast
         got = await self._with_retries(
             method, payload, timeout_s, None, None, single=True, fast=fast
         )
         if isinstance(got, _Fast):
             return got.value
-        return _parse_or_raise(method, got["result"], parse)
+        return parse_or_raise(method, got["result"], parse)
 
     async def send_transaction(
         self,
@@ -790,7 +615,7 @@ class RpcClient:
         return await self._parsed(
             "sendTransaction",
             params,
-            _str,
+            as_str,
             attempts=attempts,
             timeout_s=timeout_s,
             max_wait_s=max_wait_s,
@@ -812,10 +637,10 @@ class RpcClient:
         )
 
         def parse(r: Any) -> SimulationResult:
-            slot, v = _contextual(r)
+            slot, v = contextual(r)
             units = v.get("unitsConsumed")
             return SimulationResult(
-                slot, v.get("err"), _logs(v.get("logs")), None if units is None else _int(units)
+                slot, v.get("err"), as_logs(v.get("logs")), None if units is None else as_int(units)
             )
 
         params = [base64.b64encode(tx).decode("ascii"), cfg]
@@ -833,7 +658,9 @@ class RpcClient:
         for i in range(0, len(signatures), MAX_SIGNATURE_STATUSES):
             chunk = list(signatures[i : i + MAX_SIGNATURE_STATUSES])
             params = [chunk, {"searchTransactionHistory": search_transaction_history}]
-            s, vals = await self._parsed("getSignatureStatuses", params, _statuses(len(chunk)))
+            s, vals = await self._parsed(
+                "getSignatureStatuses", params, signature_statuses_parser(len(chunk))
+            )
             slot = s if slot is None else min(slot, s)
             out.extend(vals)
         return Slotted(slot, out)
@@ -850,7 +677,9 @@ class RpcClient:
             if r is None:
                 return None
             meta = r.get("meta") or {}
-            return TransactionMeta(_int(r["slot"]), meta.get("err"), _logs(meta.get("logMessages")))
+            return TransactionMeta(
+                as_int(r["slot"]), meta.get("err"), as_logs(meta.get("logMessages"))
+            )
 
         return await self._parsed("getTransaction", [signature, cfg], parse)
 
@@ -862,7 +691,7 @@ class RpcClient:
         def parse(r: Any) -> list[PrioritizationFee]:
             if not isinstance(r, list):
                 raise TypeError("expected a list")
-            return [PrioritizationFee(_int(i["slot"]), _int(i["prioritizationFee"])) for i in r]
+            return [PrioritizationFee(as_int(i["slot"]), as_int(i["prioritizationFee"])) for i in r]
 
         return await self._parsed("getRecentPrioritizationFees", [list(accounts)], parse)
 
@@ -871,97 +700,3 @@ class _Fast(NamedTuple):
     """A reply already parsed by a solders fast path."""
 
     value: Any
-
-
-def _solders_accounts(items: Any) -> list[RawAccount]:
-    out = []
-    for k in items:
-        a = k.account
-        out.append(
-            RawAccount(str(k.pubkey), a.data, str(a.owner), a.lamports, a.executable, a.rent_epoch)
-        )
-    return out
-
-
-def _gpa_with_context(raw: bytes) -> Slotted[list[RawAccount]]:
-    """getProgramAccounts (withContext) parsed by solders: Rust JSON + base64 (+zstd), about
-    twice as fast as json + binascii for thousands of 4 KB Users."""
-    r = GetProgramAccountsWithContextResp.from_json(raw.decode())
-    if not isinstance(r, GetProgramAccountsWithContextResp):
-        raise ValueError("not a result")
-    return Slotted(r.context.slot, _solders_accounts(r.value))
-
-
-def _gpa_plain(raw: bytes) -> Slotted[list[RawAccount]]:
-    r = GetProgramAccountsResp.from_json(raw.decode())
-    if not isinstance(r, GetProgramAccountsResp):
-        raise ValueError("not a result")
-    return Slotted(None, _solders_accounts(r.value))
-
-
-def _parse_or_raise(method: str, result: Any, parse: Callable[[Any], T]) -> T:
-    try:
-        return parse(result)
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        IndexError,
-        AttributeError,
-        OverflowError,
-        RecursionError,
-        binascii.Error,
-        zstandard.ZstdError,
-    ) as exc:
-        raise RpcError(f"{method}: malformed result ({type(exc).__name__}: {scrub(exc)})") from None
-
-
-def _str(v: Any) -> str:
-    if not isinstance(v, str):
-        raise TypeError("expected a string")
-    return v
-
-
-def _logs(v: Any) -> tuple[str, ...]:
-    if v is None:
-        return ()
-    if not isinstance(v, list):
-        raise TypeError("logs is not a list")
-    return tuple(str(x) for x in v)
-
-
-def _multiple(keys: list[str]) -> Callable[[Any], tuple[int, list[RawAccount | None]]]:
-    def parse(r: Any) -> tuple[int, list[RawAccount | None]]:
-        slot, values = _contextual(r)
-        if not isinstance(values, list) or len(values) != len(keys):
-            raise ValueError(f"expected {len(keys)} accounts")
-        return slot, [
-            None if v is None else _account(k, v) for k, v in zip(keys, values, strict=True)
-        ]
-
-    return parse
-
-
-def _statuses(n: int) -> Callable[[Any], tuple[int, list[SignatureStatus | None]]]:
-    def parse(r: Any) -> tuple[int, list[SignatureStatus | None]]:
-        slot, values = _contextual(r)
-        if not isinstance(values, list) or len(values) != n:
-            raise ValueError(f"expected {n} statuses")
-        out: list[SignatureStatus | None] = []
-        for v in values:
-            if v is None:
-                out.append(None)
-                continue
-            cs = v.get("confirmationStatus")
-            conf = v.get("confirmations")
-            out.append(
-                SignatureStatus(
-                    _int(v["slot"]),
-                    None if conf is None else _int(conf),
-                    v.get("err"),
-                    None if cs is None else Commitment(cs),
-                )
-            )
-        return slot, out
-
-    return parse

@@ -14,27 +14,29 @@ every signature to exactly one outcome:
   (checked again with ``searchTransactionHistory``): it can never land;
 * ``Unknown`` - still pending (including sends that hit 429, timeouts or "Blockhash not found").
 
-``BlockhashCache`` and ``PriorityFeeEstimator`` keep their values fresh in background tasks so
-the hot path only reads memory.
+``BlockhashCache`` (``chain.blockhash``) and ``PriorityFeeEstimator`` (``chain.fees``) keep
+their values fresh in background tasks so the hot path only reads memory; both are re-exported
+here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 import structlog
 from solders.signature import Signature
 
+from jitmaker.chain.blockhash import BlockhashCache, CachedBlockhash
+from jitmaker.chain.fees import PriorityFeeEstimator, estimate_priority_fee
 from jitmaker.chain.loglimit import LogLimiter
-from jitmaker.chain.redact import scrub
+from jitmaker.chain.redact import error_text
 from jitmaker.chain.rpc import Commitment, RpcClient, RpcRateLimitedError, RpcTransportError
+from jitmaker.chain.tasks import TaskSet
 from jitmaker.chain.txerrors import (
     DEFAULT_PROGRAM_IDS,
     FailureReason,
@@ -45,7 +47,7 @@ from jitmaker.chain.txerrors import (
     parse_tx_error,
 )
 from jitmaker.chain.ws import SignatureUpdate, Subscription, SubscriptionManager
-from jitmaker.errors import ExecutionError, RpcError, StaleDataError
+from jitmaker.errors import ExecutionError, RpcError
 
 __all__ = [
     "BlockhashCache",
@@ -97,228 +99,6 @@ class Unknown:
 
 
 Outcome = Landed | Failed | Expired | Unknown
-
-
-# --------------------------------------------------------------------------- task supervision
-
-
-class TaskSet:
-    """Keeps strong references to background tasks and logs their failures.
-
-    Why: a bare ``create_task`` can be garbage-collected mid-flight and its exception is only
-    reported at interpreter exit, if ever (RUF006, reliability.md §1.4)."""
-
-    def __init__(self, owner: str) -> None:
-        self._owner = owner
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def __len__(self) -> int:
-        return len(self._tasks)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error(
-                "task_failed",
-                owner=self._owner,
-                task=task.get_name(),
-                error=f"{type(exc).__name__}: {exc}",
-            )
-
-    async def cancel_all(self) -> None:
-        tasks = list(self._tasks)
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-# --------------------------------------------------------------------------- blockhash cache
-
-
-class CachedBlockhash(NamedTuple):
-    blockhash: str
-    last_valid_block_height: int
-    slot: int
-    fetched_at: float  # clock() when fetched
-
-
-class BlockhashCache:
-    """Latest blockhash (at ``confirmed``, as reliability.md T1 advises) and block height.
-
-    A background task refreshes every ``refresh_s`` and whenever ``on_slot`` is called (wire it
-    to the slot feed for a per-slot refresh). ``current()`` never does I/O."""
-
-    def __init__(
-        self,
-        rpc: RpcClient,
-        *,
-        commitment: Commitment = Commitment.CONFIRMED,
-        refresh_s: float = 2.0,
-        min_refresh_s: float = 0.2,
-        max_age_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._rpc = rpc
-        self.commitment = commitment
-        self.refresh_s = refresh_s
-        self.min_refresh_s = min_refresh_s
-        self.max_age_s = max_age_s
-        self._clock = clock
-        self._value: CachedBlockhash | None = None
-        self.block_height: int | None = None
-        self._wake = asyncio.Event()
-        self._tasks = TaskSet("blockhash_cache")
-        self._limiter = LogLimiter(5.0, clock=clock)
-        self.failures = 0
-
-    def current(self) -> CachedBlockhash:
-        """The cached blockhash; ``StaleDataError`` if none yet or older than ``max_age_s``."""
-        v = self._value
-        if v is None:
-            raise StaleDataError("no blockhash fetched yet")
-        age = self._clock() - v.fetched_at
-        if age > self.max_age_s:
-            raise StaleDataError(f"blockhash is {age:.1f}s old (max {self.max_age_s}s)")
-        return v
-
-    def on_slot(self, slot: int) -> None:
-        """Ask for a refresh soon (cheap; call from a slot-notification callback)."""
-        del slot
-        self._wake.set()
-
-    async def refresh(self) -> CachedBlockhash:
-        """Fetch blockhash and block height in one batch round trip."""
-        cfg = [{"commitment": self.commitment.value}]
-        bh, height = await self._rpc.batch([("getLatestBlockhash", cfg), ("getBlockHeight", cfg)])
-        if isinstance(bh, RpcError):
-            raise bh
-        try:
-            value = CachedBlockhash(
-                str(bh["value"]["blockhash"]),
-                int(bh["value"]["lastValidBlockHeight"]),
-                int(bh["context"]["slot"]),
-                self._clock(),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RpcError(f"getLatestBlockhash: malformed result ({type(exc).__name__})") from None
-        if isinstance(height, int) and not isinstance(height, bool):
-            self.block_height = max(height, self.block_height or 0)
-        self._value = value
-        return value
-
-    def start(self) -> None:
-        self._tasks.spawn(self._loop(), name="blockhash-cache")
-
-    async def close(self) -> None:
-        await self._tasks.cancel_all()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:  # RpcError, or a bug: keep refreshing either way
-                self.failures += 1
-                if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("blockhash_refresh_failed", error=_err(exc), suppressed=n)
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(self.refresh_s):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            await asyncio.sleep(self.min_refresh_s)
-
-
-# --------------------------------------------------------------------------- priority fee
-
-
-def estimate_priority_fee(
-    samples: Sequence[Any], *, percentile: int, multiplier: Fraction, floor: int, cap: int
-) -> int:
-    """clamp(percentile(samples) * multiplier, floor, cap) in micro-lamports per CU.
-
-    Nearest-rank percentile over the non-negative integer samples; junk (None, floats, bools,
-    negatives) is ignored, so the result is always an int in [floor, cap]."""
-    valid = sorted(s for s in samples if isinstance(s, int) and not isinstance(s, bool) and s >= 0)
-    if not valid:
-        return max(floor, min(cap, floor))
-    rank = max(1, math.ceil(percentile * len(valid) / 100))
-    base = valid[rank - 1]
-    fee = base * multiplier.numerator // multiplier.denominator
-    return max(floor, min(cap, fee))
-
-
-class PriorityFeeEstimator:
-    """Background ``getRecentPrioritizationFees`` sampling for the accounts a tx write-locks."""
-
-    def __init__(
-        self,
-        rpc: RpcClient,
-        *,
-        cap: int,
-        accounts: Sequence[str] = (),
-        percentile: int = 75,
-        multiplier: Fraction = Fraction(1),
-        floor: int = 0,
-        refresh_s: float = 5.0,
-        fixed: int | None = None,
-    ) -> None:
-        if not 0 <= percentile <= 100:
-            raise ValueError("percentile must be in [0, 100]")
-        if cap < floor or floor < 0:
-            raise ValueError("need 0 <= floor <= cap")
-        if multiplier <= 0:
-            raise ValueError("multiplier must be > 0")
-        self._rpc = rpc
-        self.accounts = tuple(accounts)
-        self.percentile = percentile
-        self.multiplier = multiplier
-        self.floor = floor
-        self.cap = cap
-        self.refresh_s = refresh_s
-        self.fixed = fixed
-        self._value = min(cap, fixed) if fixed is not None else floor
-        self._tasks = TaskSet("priority_fee")
-        self._limiter = LogLimiter(30.0)
-
-    def current(self) -> int:
-        """Micro-lamports per CU to bid now (no I/O)."""
-        return self._value
-
-    async def refresh(self) -> int:
-        if self.fixed is not None:
-            return self._value
-        fees = await self._rpc.get_recent_prioritization_fees(self.accounts)
-        self._value = estimate_priority_fee(
-            [f.fee for f in fees],
-            percentile=self.percentile,
-            multiplier=self.multiplier,
-            floor=self.floor,
-            cap=self.cap,
-        )
-        return self._value
-
-    def start(self) -> None:
-        if self.fixed is None:
-            self._tasks.spawn(self._loop(), name="priority-fee")
-
-    async def close(self) -> None:
-        await self._tasks.cancel_all()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:  # RpcError, or a bug: keep the last value and retry
-                if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("priority_fee_refresh_failed", error=_err(exc), suppressed=n)
-            await asyncio.sleep(self.refresh_s)
 
 
 # --------------------------------------------------------------------------- sender
@@ -578,7 +358,7 @@ class Sender:
                 await self.poll_once()
             except Exception as exc:  # RpcError, or a bug: tracking must not stop
                 self.counts["poll_failed"] += 1
-                self._log("tx_status_poll_failed", None, error=_err(exc))
+                self._log("tx_status_poll_failed", None, error=error_text(exc))
             await self._sleep(self.poll_interval_s)
 
     async def poll_once(self) -> None:
@@ -721,11 +501,6 @@ class Sender:
     def _log(self, event: str, sig: str | None, **kw: Any) -> None:
         if (n := self._limiter.allow(event)) is not None:
             log.warning(event, tx_sig=sig, suppressed=n, **kw)
-
-
-def _err(exc: BaseException) -> str:
-    text = str(exc)
-    return text if isinstance(exc, RpcError) else f"{type(exc).__name__}: {scrub(text)}"
 
 
 def _outcome_fields(o: Outcome) -> dict[str, Any]:

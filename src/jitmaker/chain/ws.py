@@ -21,7 +21,6 @@ Callbacks are plain functions called on the reader task; they must be quick and 
 from __future__ import annotations
 
 import asyncio
-import base64
 import binascii
 import inspect
 import itertools
@@ -47,7 +46,8 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.loglimit import LogLimiter
 from jitmaker.chain.redact import register_url, scrub
-from jitmaker.chain.rpc import AccountsFilter, Commitment, Encoding
+from jitmaker.chain.rpcparse import as_int, as_str, decode_account_data
+from jitmaker.chain.rpctypes import AccountsFilter, Commitment, Encoding
 
 __all__ = [
     "AccountUpdate",
@@ -220,7 +220,6 @@ class SubscriptionManager:
         self._max_slot: int | None = None
         self.counts: Counter[WsEvent] = Counter()
         self._limiter = LogLimiter(1.0, clock=clock)
-        self._zstd = zstandard.ZstdDecompressor()
         self._b58_cache: dict[Any, str] = {}
 
     # ----------------------------------------------------------------- freshness
@@ -628,33 +627,33 @@ class SubscriptionManager:
     def _decode(self, sub: Subscription, result: Any, now: float) -> Any:
         match sub.kind:
             case SubKind.PROGRAM:
-                slot = _slot(result["context"]["slot"])
+                slot = as_int(result["context"]["slot"])
                 v = result["value"]
                 acct = v["account"]
                 return AccountUpdate(
-                    _str(v["pubkey"]),
-                    self._data(acct["data"]),
+                    as_str(v["pubkey"]),
+                    decode_account_data(acct["data"]),
                     slot,
-                    _slot(acct["lamports"]),
-                    _str(acct["owner"]),
+                    as_int(acct["lamports"]),
+                    as_str(acct["owner"]),
                     now,
                 )
             case SubKind.ACCOUNT:
-                slot = _slot(result["context"]["slot"])
+                slot = as_int(result["context"]["slot"])
                 v = result["value"]
                 if v is None:  # closed account
                     return AccountUpdate(sub.params[0], b"", slot, 0, "", now)
                 return AccountUpdate(
                     sub.params[0],
-                    self._data(v["data"]),
+                    decode_account_data(v["data"]),
                     slot,
-                    _slot(v["lamports"]),
-                    _str(v["owner"]),
+                    as_int(v["lamports"]),
+                    as_str(v["owner"]),
                     now,
                 )
             case SubKind.SLOT:
                 return SlotUpdate(
-                    _slot(result["slot"]),
+                    as_int(result["slot"]),
                     _opt_int(result.get("parent")),
                     _opt_int(result.get("root")),
                     now,
@@ -664,19 +663,9 @@ class SubscriptionManager:
                 if v == "receivedSignature":
                     return None
                 return SignatureUpdate(
-                    sub.params[0], _slot(result["context"]["slot"]), v["err"], now
+                    sub.params[0], as_int(result["context"]["slot"]), v["err"], now
                 )
         raise AssertionError(sub.kind)  # pragma: no cover
-
-    def _data(self, data: Any) -> bytes:
-        if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], str)):
-            raise TypeError("data is not [payload, encoding]")
-        raw = base64.b64decode(data[0], validate=True)
-        if data[1] == "base64":
-            return raw
-        if data[1] == "base64+zstd":
-            return self._zstd.decompressobj().decompress(raw)
-        raise ValueError("unsupported encoding")
 
     def _track(self, sub: Subscription, slot: int, now: float) -> None:
         st = sub.state
@@ -747,20 +736,8 @@ async def _await(aw: Awaitable[Any]) -> Any:
     return await aw
 
 
-def _slot(v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError("slot is not an integer")
-    return v
-
-
-def _str(v: Any) -> str:
-    if not isinstance(v, str):
-        raise TypeError("expected a string")
-    return v
-
-
 def _opt_int(v: Any) -> int | None:
-    return None if v is None else _slot(v)
+    return None if v is None else as_int(v)
 
 
 def _sample(frame: str | bytes) -> str:

@@ -1,0 +1,57 @@
+"""Supervised background tasks: strong references, names, failures logged.
+
+Why: a bare ``create_task`` can be garbage-collected mid-flight and its exception is only
+reported at interpreter exit, if ever (RUF006, reliability.md §1.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+
+from jitmaker.chain.redact import error_text
+
+__all__ = ["TaskSet"]
+
+log = structlog.get_logger(__name__)
+
+
+class TaskSet:
+    """Keeps strong references to background tasks and logs their failures.
+
+    Why: a bare ``create_task`` can be garbage-collected mid-flight and its exception is only
+    reported at interpreter exit, if ever (RUF006, reliability.md §1.4)."""
+
+    def __init__(self, owner: str) -> None:
+        self._owner = owner
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as a named task that is kept until it finishes."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error(
+                "task_failed",
+                owner=self._owner,
+                task=task.get_name(),
+                error=error_text(exc),
+            )
+
+    async def cancel_all(self) -> None:
+        """Cancel every task and wait for them to finish."""
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
