@@ -39,6 +39,23 @@ KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
         (f"https://rpc.example.com/rpc/{KEY[:20]}?x", "https://rpc.example.com/rpc/***?x"),
         ("https://a.b/" + "k" * 30, "https://a.b/***"),
         ("wss://a.b:8900/?api_key=q", "wss://a.b:8900/?api_key=***"),
+        ("wss://mainnet.helius-rpc.com/?api-key=XXXX", "wss://mainnet.helius-rpc.com/?api-key=***"),
+        (
+            "https://rpc.helius.xyz/?api-key=k&commitment=processed",
+            "https://rpc.helius.xyz/?api-key=***&commitment=***",
+        ),
+        ("https://x.rpcpool.com/3f8e1c9a-0b2d-4e6f-8a7c-1d2e3f4a5b6c", "https://x.rpcpool.com/***"),
+        ("https://rpc.ankr.com/solana/" + "ab" * 32, "https://rpc.ankr.com/solana/***"),
+        ("https://user@rpc.example.com/", "https://***@rpc.example.com/"),
+        ("https://rpc.example.com/?api-key=abc%2Fdef%3D", "https://rpc.example.com/?api-key=***"),
+        ("http://localhost:8899/", "http://localhost:8899/"),
+        ("http://[::1]:8899/", "http://[::1]:8899/"),
+        ("https://api.devnet.solana.com/?", "https://api.devnet.solana.com/"),
+        (
+            "https://solana-mainnet.core.chainstack.com/" + KEY,
+            "https://solana-mainnet.core.chainstack.com/***",
+        ),
+        ("not a url at all", "not a url at all"),
     ],
 )
 def test_redact_url_shapes(url: str, expected: str) -> None:
