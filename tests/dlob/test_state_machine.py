@@ -42,9 +42,10 @@ MARKETS = [(PERP, 0, 100), (PERP, 1, 100), (SPOT, 0, 1_000)]  # (type, index, ti
 USERS = [key(1), key(2), key(3), key(4)]
 AUTHORITY = {key(1): key(11), key(2): key(11), key(3): key(13), key(4): key(14)}
 EXCLUDES = [frozenset(), frozenset({key(1)}), frozenset({key(11)}), frozenset({key(13), key(4)})]
+# weighted: resting and floating orders make the book that takers cross and ties happen in
 KINDS = [
-    "rest",
-    "float",
+    *["rest"] * 3,
+    *["float"] * 4,
     "limit_auction",
     "float_auction",
     "market",
@@ -357,9 +358,10 @@ class DlobMachine(RuleBasedStateMachine):
             assert dlob.auctions(
                 mi, slot, px, tick, market_type=mt, now=now, exclude=ex
             ) == ref.auctions(mt, mi, slot, px, tick, now, ex)
-            assert dlob.find_crosses_for_auctions(
-                mi, slot, px, tick, 2, market_type=mt, now=now, exclude=ex
-            ) == ref.crosses(mt, mi, slot, px, tick, 2, now, ex)
+            for cap in (1, 3):
+                assert dlob.find_crosses_for_auctions(
+                    mi, slot, px, tick, cap, market_type=mt, now=now, exclude=ex
+                ) == ref.crosses(mt, mi, slot, px, tick, cap, now, ex)
             assert dlob.trigger_orders(mi, market_type=mt, now=now, exclude=ex) == ref.triggers(
                 mt, mi, now, ex
             )

@@ -205,17 +205,16 @@ class DLOB:
         """
         items = snapshot.items() if isinstance(snapshot, Mapping) else snapshot
         old_nodes = self._nodes
-        self._markets = {}
+        self._markets = markets = {}
         self._nodes = nodes = {}
         self._users = users = {}
-        self._slots = {}
         self._floor = slot
         self._pending = []
+        # Entries are staged per list and sorted once at the end (SortedList.update).
         stage: dict[int, tuple[SortedList, list]] = {}
-        matched = missing = changed = 0
+        fast: dict[int, tuple[_Market, tuple[list, list], tuple[list, list]]] = {}
         attach = self._attach
         new_node = _Node
-        market_for = self._market_for
         for pubkey, user in items:
             key = _key(pubkey)
             auth = _authority(user)
@@ -224,24 +223,49 @@ class DLOB:
             for o in orders:
                 if o[I_STATUS] != 1 or o[I_BASE] <= o[I_BASE_FILLED]:
                     continue
-                node = new_node(key, auth, o, market_for(o))
+                mkey = o[I_MARKET_INDEX] << 1 | o[I_MARKET_TYPE]
+                staged = fast.get(mkey)
+                if staged is None:
+                    mk = markets[mkey] = _Market()
+                    staged = fast[mkey] = (mk, ([], []), ([], []))
+                mk = staged[0]
+                node = new_node(key, auth, o, mk)
                 nodes[node.key] = node
-                attach(node, stage)
-                if old_nodes:
-                    old = old_nodes.get(node.key)
-                    if old is None:
-                        missing += 1
-                    elif is_same_logical_order(old.order, o):
-                        matched += 1
-                        changed += old.order != o
+                if o[I_ORDER_TYPE] == _LIMIT and (o[I_POST_ONLY] or o[I_AUCTION_DURATION] == 0):
+                    # resting limit order, the bulk of any book: placed inline (as _rest)
+                    side = o[I_DIRECTION]
+                    offset = o[I_ORACLE_OFFSET]
+                    if offset:
+                        k = -offset if side == 0 else offset
+                        entry = (k, o[I_SLOT], key, o[I_ORDER_ID], node)
+                        node.home = mk.floating[side]
+                        staged[2][side].append(entry)
                     else:
-                        missing += 1
+                        k = -o[I_PRICE] if side == 0 else o[I_PRICE]
+                        entry = (k, o[I_SLOT], key, o[I_ORDER_ID], node)
+                        node.home = mk.fixed[side]
+                        staged[1][side].append(entry)
+                    node.entry = entry
                 else:
-                    missing += 1
+                    attach(node, stage)
         self._slots = dict.fromkeys(users, slot)
+        for mk, fixed, floating in fast.values():
+            for side in (0, 1):
+                if fixed[side]:
+                    mk.fixed[side].update(fixed[side])
+                if floating[side]:
+                    mk.floating[side].update(floating[side])
         for sl, entries in stage.values():
             sl.update(entries)
         heapq.heapify(self._pending)
+        matched = changed = 0
+        if old_nodes:
+            for k, node in nodes.items():
+                old = old_nodes.get(k)
+                if old is not None and is_same_logical_order(old.order, node.order):
+                    matched += 1
+                    changed += old.order != node.order
+        missing = len(nodes) - matched
         return LoadReport(len(users), len(nodes), len(old_nodes) - matched, missing, changed)
 
     def _restamp(self, key: bytes, orders: Sequence[Order], auth: bytes) -> None:
