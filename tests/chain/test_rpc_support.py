@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.loglimit import LogLimiter
@@ -128,3 +130,30 @@ def test_scrub_handles_huge_texts_and_urls_glued_to_words() -> None:
     glued = word + f"https://h.example/v2/{KEY}?api-key=zzz"
     out = scrub(glued)
     assert KEY not in out and "zzz" not in out and out.startswith(word[:100])
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+@settings(max_examples=200)
+@given(
+    host=st.from_regex(r"[a-z]{1,10}(\.[a-z]{1,8}){1,3}", fullmatch=True),
+    secret=st.text(_ALNUM, min_size=15, max_size=40).map(lambda s: s + "7"),
+    where=st.sampled_from(["query", "path", "userinfo", "both"]),
+    extra=st.lists(st.sampled_from(["v2", "rpc", "solana", "mainnet"]), max_size=2),
+    scheme=st.sampled_from(["http", "https", "ws", "wss"]),
+)
+def test_no_secret_survives_redaction_or_scrubbing(host, secret, where, extra, scheme) -> None:
+    path = "/".join(["", *extra])
+    match where:
+        case "query":
+            url = f"{scheme}://{host}{path}/?api-key={secret}"
+        case "path":
+            url = f"{scheme}://{host}{path}/{secret}"
+        case "userinfo":
+            url = f"{scheme}://u:{secret}@{host}{path}/"
+        case _:
+            url = f"{scheme}://{host}{path}/{secret}/?token={secret}"
+    assert secret not in redact_url(url)
+    assert secret not in scrub(f"ClientError: cannot reach {url} (timeout)")
+    assert redact_url(url).startswith(f"{scheme}://")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jitmaker.chain.txerrors import (
     DEFAULT_PROGRAM_IDS,
@@ -277,3 +279,42 @@ def test_failure_from_preflight_rpc_error() -> None:
 def test_str_is_readable() -> None:
     f = parse_tx_error(ierr(6009), jit_failure_logs(6009, "NoFill"))
     assert str(f) == "JIT_PROXY NoFill 6009 (0x1779) in instruction 2 [NO_FILL]"
+
+
+_LOG_LINES = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda p, c: f"Program {p} failed: custom program error: 0x{c:x}",
+        st.sampled_from([JIT, DRIFT, CB, "Zz", ""]),
+        st.integers(0, 2**40),
+    ),
+    st.builds(lambda p: f"Program {p} invoke [1]", st.sampled_from([JIT, DRIFT, CB])),
+    st.builds(
+        lambda n, c: f"Program log: AnchorError occurred. Error Code: {n}. Error Number: {c}.",
+        st.text("abcXYZ", min_size=1, max_size=10),
+        st.integers(0, 10**6),
+    ),
+)
+_ERRS = st.one_of(
+    st.text(max_size=20),
+    st.builds(
+        lambda i, c: {"InstructionError": [i, {"Custom": c}]},
+        st.integers(-5, 300),
+        st.integers(-(2**33), 2**33),
+    ),
+    st.builds(lambda i, d: {"InstructionError": [i, d]}, st.integers(0, 5), st.text(max_size=20)),
+    st.dictionaries(st.text(max_size=8), st.integers(), max_size=2),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(max_examples=300)
+@given(
+    err=_ERRS,
+    logs=st.lists(_LOG_LINES, max_size=12),
+    ix=st.none() | st.lists(st.sampled_from([JIT, DRIFT, CB]), max_size=4),
+)
+def test_parse_tx_error_total_on_arbitrary_input(err, logs, ix) -> None:
+    f = parse_tx_error(err, logs, ix_program_ids=ix)
+    assert isinstance(f, TxFailure) and isinstance(f.reason, FailureReason)
+    assert isinstance(f.name, str) and isinstance(f.program, Program)
