@@ -111,20 +111,17 @@ def _authority(user: UserLike) -> bytes:
     return auth if type(auth) is bytes else _key(user.authority)
 
 
-class _Node:
-    """One live order in the book and where it sits."""
+# A node is one live order and where it sits. It is a plain list indexed by these constants:
+# a list is built about three times faster than a slotted object, and bulk loads build many.
+_USER, _AUTH, _ORDER, _KEY, _ENTRY, _HOME, _RF, _MKT = range(8)
+# _KEY: (user, order id); _ENTRY: the SortedList item, None while in a takers dict; _HOME: the
+# SortedList or takers dict holding it, None once removed; _RF: first slot at which a limit
+# order rests (0: from placement); _MKT: its _Market.
+_Node = list
 
-    __slots__ = ("auth", "entry", "home", "key", "mkt", "order", "rf", "user")
 
-    def __init__(self, user: bytes, auth: bytes, order: Order, mkt: _Market) -> None:
-        self.user = user
-        self.auth = auth
-        self.order = order
-        self.mkt = mkt
-        self.key = (user, order[I_ORDER_ID])
-        self.entry: tuple | None = None  # the SortedList item, None while in a takers dict
-        self.home: Any = None  # SortedList or takers dict; None once removed
-        self.rf = 0  # first slot at which a limit order rests (0: from placement)
+def _new_node(user: bytes, auth: bytes, order: Order, mkt: _Market) -> _Node:
+    return [user, auth, order, (user, order[I_ORDER_ID]), None, None, 0, mkt]
 
 
 class _Market:
@@ -214,7 +211,6 @@ class DLOB:
         stage: dict[int, tuple[SortedList, list]] = {}
         fast: dict[int, tuple[_Market, tuple[list, list], tuple[list, list]]] = {}
         attach = self._attach
-        new_node = _Node
         for pubkey, user in items:
             key = _key(pubkey)
             auth = _authority(user)
@@ -223,29 +219,30 @@ class DLOB:
             for o in orders:
                 if o[I_STATUS] != 1 or o[I_BASE] <= o[I_BASE_FILLED]:
                     continue
+                oid = o[I_ORDER_ID]
+                otype = o[I_ORDER_TYPE]
+                side = o[I_DIRECTION]
                 mkey = o[I_MARKET_INDEX] << 1 | o[I_MARKET_TYPE]
                 staged = fast.get(mkey)
                 if staged is None:
                     mk = markets[mkey] = _Market()
                     staged = fast[mkey] = (mk, ([], []), ([], []))
                 mk = staged[0]
-                node = new_node(key, auth, o, mk)
-                nodes[node.key] = node
-                if o[I_ORDER_TYPE] == _LIMIT and (o[I_POST_ONLY] or o[I_AUCTION_DURATION] == 0):
+                node = [key, auth, o, (key, oid), None, None, 0, mk]
+                nodes[node[_KEY]] = node
+                if otype == _LIMIT and (o[I_POST_ONLY] or o[I_AUCTION_DURATION] == 0):
                     # resting limit order, the bulk of any book: placed inline (as _rest)
-                    side = o[I_DIRECTION]
                     offset = o[I_ORACLE_OFFSET]
                     if offset:
-                        k = -offset if side == 0 else offset
-                        entry = (k, o[I_SLOT], key, o[I_ORDER_ID], node)
-                        node.home = mk.floating[side]
+                        entry = (-offset if side == 0 else offset, o[I_SLOT], key, oid, node)
+                        node[_HOME] = mk.floating[side]
                         staged[2][side].append(entry)
                     else:
-                        k = -o[I_PRICE] if side == 0 else o[I_PRICE]
-                        entry = (k, o[I_SLOT], key, o[I_ORDER_ID], node)
-                        node.home = mk.fixed[side]
+                        price = o[I_PRICE]
+                        entry = (-price if side == 0 else price, o[I_SLOT], key, oid, node)
+                        node[_HOME] = mk.fixed[side]
                         staged[1][side].append(entry)
-                    node.entry = entry
+                    node[_ENTRY] = entry
                 else:
                     attach(node, stage)
         self._slots = dict.fromkeys(users, slot)
@@ -262,9 +259,9 @@ class DLOB:
         if old_nodes:
             for k, node in nodes.items():
                 old = old_nodes.get(k)
-                if old is not None and is_same_logical_order(old.order, node.order):
+                if old is not None and is_same_logical_order(old[_ORDER], node[_ORDER]):
                     matched += 1
-                    changed += old.order != node.order
+                    changed += old[_ORDER] != node[_ORDER]
         missing = len(nodes) - matched
         return LoadReport(len(users), len(nodes), len(old_nodes) - matched, missing, changed)
 
@@ -272,7 +269,7 @@ class DLOB:
         for o in orders:
             node = self._nodes.get((key, o[I_ORDER_ID]))
             if node is not None:
-                node.auth = auth
+                node[_AUTH] = auth
 
     def _apply(self, events: list[OrderEvent], auth: bytes) -> None:
         nodes = self._nodes
@@ -281,8 +278,8 @@ class DLOB:
                 self._detach(nodes.pop((ev.user, ev.order[I_ORDER_ID])))
             elif type(ev) is OrderInserted:
                 o = ev.order
-                node = _Node(ev.user, auth, o, self._market_for(o))
-                nodes[node.key] = node
+                node = _new_node(ev.user, auth, o, self._market_for(o))
+                nodes[node[_KEY]] = node
                 self._attach(node)
             else:  # OrderUpdated
                 o = ev.old
@@ -293,11 +290,11 @@ class DLOB:
                     and o[I_TRIGGER_CONDITION] == n[I_TRIGGER_CONDITION]
                     and o[I_AUCTION_DURATION] == n[I_AUCTION_DURATION]
                 ):
-                    node.order = n  # same place in the book: a fill
+                    node[_ORDER] = n  # same place in the book: a fill
                 else:  # a trigger fired: it moves to another list
                     self._detach(node)
-                    node = _Node(ev.user, auth, n, node.mkt)
-                    nodes[node.key] = node
+                    node = _new_node(ev.user, auth, n, node[_MKT])
+                    nodes[node[_KEY]] = node
                     self._attach(node)
 
     def _market_for(self, order: Order) -> _Market:
@@ -308,46 +305,46 @@ class DLOB:
         return mk
 
     def _attach(self, node: _Node, stage: dict | None = None) -> None:
-        o = node.order
+        o = node[_ORDER]
         otype = o[I_ORDER_TYPE]
-        mk = node.mkt
+        mk = node[_MKT]
         if (otype == _TRIGGER_MARKET or otype == _TRIGGER_LIMIT) and o[I_TRIGGER_CONDITION] < 2:
             if o[I_TRIGGER_CONDITION] == 0:  # Above: fires first at the lowest trigger price
                 sl = mk.triggers[0]
-                entry = (o[I_TRIGGER_PRICE], o[I_SLOT], node.user, o[I_ORDER_ID], node)
+                entry = (o[I_TRIGGER_PRICE], o[I_SLOT], node[_USER], o[I_ORDER_ID], node)
             else:
                 sl = mk.triggers[1]
-                entry = (-o[I_TRIGGER_PRICE], o[I_SLOT], node.user, o[I_ORDER_ID], node)
+                entry = (-o[I_TRIGGER_PRICE], o[I_SLOT], node[_USER], o[I_ORDER_ID], node)
             self._add(sl, entry, node, stage)
             return
         if otype == _LIMIT or otype == _TRIGGER_LIMIT:
             dur = o[I_AUCTION_DURATION]
             rf = 0 if (o[I_POST_ONLY] or dur == 0) else o[I_SLOT] + dur + 1
-            node.rf = rf
+            node[_RF] = rf
             if rf <= self._slot:
                 self._rest(node, stage)
                 return
             heapq.heappush(self._pending, (rf, next(self._seq), node))
         takers = mk.takers[o[I_DIRECTION]]
-        takers[node.key] = node
-        node.home = takers
+        takers[node[_KEY]] = node
+        node[_HOME] = takers
 
     def _rest(self, node: _Node, stage: dict | None = None) -> None:
-        o = node.order
+        o = node[_ORDER]
         side = o[I_DIRECTION]
         offset = o[I_ORACLE_OFFSET]
         if offset:
-            sl = node.mkt.floating[side]
+            sl = node[_MKT].floating[side]
             k = -offset if side == 0 else offset
         else:
-            sl = node.mkt.fixed[side]
+            sl = node[_MKT].fixed[side]
             k = -o[I_PRICE] if side == 0 else o[I_PRICE]
-        self._add(sl, (k, o[I_SLOT], node.user, o[I_ORDER_ID], node), node, stage)
+        self._add(sl, (k, o[I_SLOT], node[_USER], o[I_ORDER_ID], node), node, stage)
 
     @staticmethod
     def _add(sl: SortedList, entry: tuple, node: _Node, stage: dict | None) -> None:
-        node.entry = entry
-        node.home = sl
+        node[_ENTRY] = entry
+        node[_HOME] = sl
         if stage is None:
             sl.add(entry)
         else:
@@ -359,12 +356,12 @@ class DLOB:
 
     @staticmethod
     def _detach(node: _Node) -> None:
-        if node.entry is not None:
-            node.home.remove(node.entry)
-            node.entry = None
+        if node[_ENTRY] is not None:
+            node[_HOME].remove(node[_ENTRY])
+            node[_ENTRY] = None
         else:
-            del node.home[node.key]
-        node.home = None
+            del node[_HOME][node[_KEY]]
+        node[_HOME] = None
 
     def _advance(self, slot: int) -> None:
         """Move to the resting lists every limit order whose auction completed by ``slot``."""
@@ -372,8 +369,8 @@ class DLOB:
         pending = self._pending
         while pending and pending[0][0] <= slot:
             node = heapq.heappop(pending)[2]
-            if node.home is not None and node.entry is None:
-                del node.home[node.key]
+            if node[_HOME] is not None and node[_ENTRY] is None:
+                del node[_HOME][node[_KEY]]
                 self._rest(node)
 
     # ------------------------------------------------------------------ queries
@@ -388,7 +385,7 @@ class DLOB:
 
     def get_order(self, pubkey: Any, order_id: int) -> Order | None:
         node = self._nodes.get((_key(pubkey), order_id))
-        return None if node is None else node.order
+        return None if node is None else node[_ORDER]
 
     def best_bid(
         self,
@@ -489,13 +486,13 @@ class DLOB:
             return None
 
         def ok(node: _Node) -> bool:
-            if back and node.rf > slot:
+            if back and node[_RF] > slot:
                 return False
             if now is not None:
-                max_ts = node.order[I_MAX_TS]
+                max_ts = node[_ORDER][I_MAX_TS]
                 if max_ts and now > max_ts:
                     return False
-            return not (exclude and (node.user in exclude or node.auth in exclude))
+            return not (exclude and (node[_USER] in exclude or node[_AUTH] in exclude))
 
         return ok
 
@@ -582,7 +579,7 @@ class DLOB:
         kp_now = None
         size = 0
         for e in items:
-            o = e[4].order
+            o = e[4][_ORDER]
             if e[0] != kp_now:
                 if kp_now is not None:
                     levels.append(Level(-kp_now if bid else kp_now, size))
@@ -618,9 +615,9 @@ class DLOB:
                 [
                     L3Order(
                         sign * e[0],
-                        e[4].order[I_BASE] - e[4].order[I_BASE_FILLED],
+                        e[4][_ORDER][I_BASE] - e[4][_ORDER][I_BASE_FILLED],
                         e[2],
-                        e[4].order,
+                        e[4][_ORDER],
                     )
                     for e in self._resting(mk, side, oracle_price, tick_size, ok)
                 ]
@@ -649,27 +646,27 @@ class DLOB:
         found: list[tuple] = []
         for side in (0, 1):
             for node in mk.takers[side].values():
-                o = node.order
+                o = node[_ORDER]
                 dur = o[I_AUCTION_DURATION]
                 if dur == 0 or slot - o[I_SLOT] > dur:
                     continue
                 if ok is not None and not ok(node):
                     continue
-                found.append((o[I_SLOT], node.user, o[I_ORDER_ID], node))
+                found.append((o[I_SLOT], node[_USER], o[I_ORDER_ID], node))
             if slot < self._slot:  # older slot: some resting orders were still in auction then
                 for sl in (mk.fixed[side], mk.floating[side]):
                     for e in sl:
                         node = e[4]
-                        if node.rf > slot and (ok is None or ok(node)):
-                            found.append((node.order[I_SLOT], node.user, e[3], node))
+                        if node[_RF] > slot and (ok is None or ok(node)):
+                            found.append((node[_ORDER][I_SLOT], node[_USER], e[3], node))
         found.sort(key=lambda t: t[:3])
         out = []
         for _, user, _, node in found:
             try:
-                price = limit_price(node.order, slot, oracle_price, tick_size)
+                price = limit_price(node[_ORDER], slot, oracle_price, tick_size)
             except AuctionMathError:
                 price = None
-            out.append(AuctionOrder(user, node.auth, node.order, price))
+            out.append(AuctionOrder(user, node[_AUTH], node[_ORDER], price))
         return out
 
     def find_crosses_for_auctions(
@@ -741,13 +738,13 @@ class DLOB:
                     i += 1
                     if (price > tprice) if long else (price < tprice):
                         break
-                    if node.user == t.user:
+                    if node[_USER] == t.user:
                         continue
-                    o = node.order
+                    o = node[_ORDER]
                     fill = o[I_BASE] - o[I_BASE_FILLED]
                     if fill > left:
                         fill = left
-                    fills.append(MakerFill(node.user, node.auth, o, price, fill))
+                    fills.append(MakerFill(node[_USER], node[_AUTH], o, price, fill))
                     left -= fill
                     if left <= 0 or len(fills) >= max_makers:
                         break
@@ -784,11 +781,11 @@ class DLOB:
         left = size
         for e in self._resting(mk, side, oracle_price, tick_size, ok):
             node = e[4]
-            o = node.order
+            o = node[_ORDER]
             fill = o[I_BASE] - o[I_BASE_FILLED]
             if fill > left:
                 fill = left
-            out.append(MakerFill(node.user, node.auth, o, -e[0] if side == 0 else e[0], fill))
+            out.append(MakerFill(node[_USER], node[_AUTH], o, -e[0] if side == 0 else e[0], fill))
             left -= fill
             if left <= 0 or (max_makers is not None and len(out) >= max_makers):
                 break
@@ -808,7 +805,7 @@ class DLOB:
             return [], []
         ok = self._filter(self._slot, now, exclude)
         return tuple(  # type: ignore[return-value]
-            [(e[2], e[4].order) for e in sl if ok is None or ok(e[4])] for sl in mk.triggers
+            [(e[2], e[4][_ORDER]) for e in sl if ok is None or ok(e[4])] for sl in mk.triggers
         )
 
     def markets(self) -> list[tuple[MarketType, int]]:
