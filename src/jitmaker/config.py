@@ -29,7 +29,7 @@ import yaml
 
 from jitmaker.accounts.enums import MarketType, PostOnlyParam
 from jitmaker.errors import ConfigError
-from jitmaker.logging import redact_url, register_secret
+from jitmaker.logging import redact_url, register_secret, register_url
 
 __all__ = [
     "DEFAULT_DRIFT_PROGRAM_ID",
@@ -451,6 +451,7 @@ def _url(value: Any, path: str, schemes: tuple[str, ...]) -> str:
         raise ConfigError(path, f"malformed URL {redact_url(text)!r} (no host)")
     if port == 0:
         raise ConfigError(path, f"malformed URL {redact_url(text)!r} (port 0)")
+    register_url(text)  # its API key is scrubbed from every log line from now on
     return text
 
 

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import structlog
 
@@ -26,19 +25,12 @@ __all__ = [
     "redact",
     "redact_url",
     "register_secret",
+    "register_url",
 ]
 
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
 _SECRET_RE: re.Pattern[str] | None = None
-
-# query parameters whose values are credentials
-_SECRET_PARAMS = re.compile(
-    r"(?i)^(api[-_]?key|apikey|key|token|access[-_]?token|auth|secret|x-token|password)$"
-)
-# a path segment that looks like a credential: long, high-entropy token
-_TOKEN_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{20,}$")
-_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>]+")
 
 
 def register_secret(secret: str) -> None:
@@ -55,26 +47,21 @@ def register_secret(secret: str) -> None:
 
 
 def redact_url(url: str) -> str:
-    """Strip credentials from a URL: userinfo, secret query values, token-like path segments."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    path = "/".join("***" if _TOKEN_SEGMENT.match(seg) else seg for seg in parts.path.split("/"))
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [
-                (k, "***" if _SECRET_PARAMS.match(k) or _TOKEN_SEGMENT.match(v) else v)
-                for k, v in pairs
-            ],
-            safe="*",
-        )
-    return urlunsplit((parts.scheme, netloc, path, query, "***" if parts.fragment else ""))
+    """Strip credentials from a URL (userinfo, secret query values, token-like path segments).
+
+    One redactor for the whole project: ``jitmaker.chain.redact`` (imported lazily, so this
+    foundation module loads without the chain package)."""
+    from jitmaker.chain.redact import redact_url as _redact_url
+
+    return _redact_url(url)
+
+
+def register_url(url: str) -> str:
+    """Remember a configured URL's secret fragments so they are scrubbed anywhere they appear,
+    even outside a URL; returns the redacted URL."""
+    from jitmaker.chain.redact import register_url as _register_url
+
+    return _register_url(url)
 
 
 def redact(text: str) -> str:
@@ -82,11 +69,11 @@ def redact(text: str) -> str:
 
     A generic "base58 of 64 bytes" rule is deliberately absent: transaction signatures have
     exactly that shape and must stay readable in logs."""
+    from jitmaker.chain.redact import scrub
+
     if _SECRET_RE is not None:
         text = _SECRET_RE.sub("<redacted>", text)
-    if "://" in text:
-        text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
-    return text
+    return scrub(text)
 
 
 def _redact_value(value: Any) -> Any:
