@@ -39,6 +39,8 @@ def gpa_accounts(reply: bytes | str | dict | list) -> list[Any]:
             reply = json.loads(reply)
         except ValueError as exc:
             raise DecodeError(f"getProgramAccounts reply: invalid JSON: {exc}") from exc
+        except RecursionError:  # hostile nesting depth: json's C parser recurses
+            raise DecodeError("getProgramAccounts reply: JSON nested too deeply") from None
     if isinstance(reply, dict):
         if "error" in reply and "result" not in reply:
             raise DecodeError(f"getProgramAccounts reply is an error: {reply['error']!r:.200}")
