@@ -280,7 +280,10 @@ class DLOB:
                 o = ev.order
                 node = _new_node(ev.user, auth, o, self._market_for(o))
                 nodes[node[_KEY]] = node
-                self._attach(node)
+                if o[I_ORDER_TYPE] == _LIMIT and (o[I_POST_ONLY] or o[I_AUCTION_DURATION] == 0):
+                    self._rest(node)  # resting from placement: the common case
+                else:
+                    self._attach(node)
             else:  # OrderUpdated
                 o = ev.old
                 n = ev.new
@@ -339,7 +342,13 @@ class DLOB:
         else:
             sl = node[_MKT].fixed[side]
             k = -o[I_PRICE] if side == 0 else o[I_PRICE]
-        self._add(sl, (k, o[I_SLOT], node[_USER], o[I_ORDER_ID], node), node, stage)
+        entry = (k, o[I_SLOT], node[_USER], o[I_ORDER_ID], node)
+        if stage is None:
+            node[_ENTRY] = entry
+            node[_HOME] = sl
+            sl.add(entry)
+        else:
+            self._add(sl, entry, node, stage)
 
     @staticmethod
     def _add(sl: SortedList, entry: tuple, node: _Node, stage: dict | None) -> None:
