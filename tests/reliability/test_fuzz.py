@@ -23,6 +23,7 @@ import base64
 import copy
 import json
 import random
+import struct
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -996,3 +997,214 @@ async def test_ws_long_subscribe_rejection_does_not_stall_the_reader() -> None:
     busy = loop.time() - started
     assert sub.rejected is not None
     assert busy < 1.0, f"one frame blocked the event loop for {busy:.1f} s"
+
+
+# --------------------------------------------------------------------------- oracle normalisation
+
+ORACLE_SCRIPT = """
+import sys
+from jitmaker.accounts import OracleSource, oracle_price_data
+from jitmaker.errors import JitMakerError
+for arg in sys.argv[1:]:
+    for source in OracleSource:
+        try:
+            oracle_price_data(source, bytes.fromhex(arg), 300_000_000)
+        except JitMakerError:
+            pass
+print("done")
+"""
+
+
+def _exponent_is_sane(data: bytes) -> bool:
+    """False for a decodable oracle whose exponent is beyond anything a u128 holds."""
+    try:
+        oracle = decode_oracle(data)
+    except JitMakerError:
+        return True
+    exponent = getattr(oracle, "exponent", 0)
+    return abs(exponent) <= 38
+
+
+def test_oracle_with_absurd_exponent_does_not_hang() -> None:
+    """A corrupted oracle account (one flipped high bit of ``exponent``) must be refused, not
+    normalised: ``10 ** abs(exponent)`` with a 2^31 exponent never finishes and would freeze
+    the daemon's only thread. Run in a child process so a hang fails the test, not the suite."""
+    import subprocess
+    import sys
+
+    base = samples()[AccountKind.PRICE_UPDATE_V2][0]
+    good = decode_price_update_v2(base)
+    at = base.find(struct.pack("<i", good.exponent), 8 + 33 + 32 + 16)
+    assert at > 0
+    cases = []
+    for exponent in (-(2**31), 2**31 - 1, -100_000_000):
+        data = bytearray(base)
+        data[at : at + 4] = struct.pack("<i", exponent)
+        assert decode_price_update_v2(bytes(data)).exponent == exponent
+        cases.append(bytes(data).hex())
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", ORACLE_SCRIPT, *cases],
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(
+            "oracle_price_data did not finish within 15 s for exponents -2^31, 2^31-1, -1e8"
+        ) from None
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "done"
+
+
+# --------------------------------------------------------------------------- (d) engine handlers
+
+
+def _engine_config(sim: Simulator, keypair: Any) -> Any:
+    from jitmaker.config import parse_config
+
+    raw = {
+        "global": {
+            "endpoint": sim.http_url,
+            "wsEndpoint": sim.ws_url,
+            "keeperPrivateKey": list(bytes(keypair)),
+            "metricsPort": 0,
+            "disableMetrics": True,
+            "resubTimeoutMs": 2000,
+        },
+        "botConfigs": {
+            "jitMaker": {
+                "marketIndexes": [0, 1, 2],
+                "subaccounts": [0, 0, 0],
+                "aggressivenessBps": 20,
+                "targetLeverage": 1,
+            }
+        },
+    }
+    return parse_config(raw, env={})
+
+
+async def _until(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def _pubkey_text(rnd: random.Random, good: str) -> str:
+    r = rnd.random()
+    if r < 0.85:
+        return good
+    return rnd.choice(["", "x", "0" * 44, "O" * 44, good[:-1], good + "1", "l" * 100, "é" * 32])
+
+
+def _slot_value(rnd: random.Random, slot: int) -> int:
+    r = rnd.random()
+    if r < 0.8:
+        return slot + rnd.randrange(-3, 4)
+    return rnd.choice([0, -1, 1, slot - 10_000, slot + 10_000, 2**63, 2**64 + 5, -(2**70)])
+
+
+async def test_engine_feed_handlers_survive_corrupted_updates() -> None:
+    """Corrupted AccountUpdates into every feed handler of a live engine: no handler raises,
+    the engine's tasks stay up, and it keeps following the chain afterwards."""
+    import hashlib
+
+    from solders.keypair import Keypair
+
+    from jitmaker.chain.pdas import perp_market_pda, spot_market_pda
+    from jitmaker.engine import Engine, EngineState
+    from jitmaker.risk import RiskGate
+
+    rnd = random.Random(SEED + 7)
+    found = Findings("engine feed handlers")
+    sim = Simulator(None, seed=17, slot_ms=40)
+    await sim.start()
+    keypair = Keypair.from_seed(hashlib.sha256(b"jitmaker-fuzz/engine").digest())
+    sim.fund(keypair.pubkey(), 100_000 * 10**6)
+    config = _engine_config(sim, keypair)
+    engine = Engine(
+        config, keypair, http_url=sim.http_url, ws_url=sim.ws_url, risk=RiskGate.from_config(config)
+    )
+    run = asyncio.create_task(engine.run(None))
+    try:
+        assert await _until(lambda: engine.state == EngineState.RUNNING, 20.0), engine.state
+        ledger = sim.world.ledger
+        users = [
+            (str(k), a.data)
+            for k, a in ledger.accounts.items()
+            if account_kind(a.data) is AccountKind.USER
+        ]
+        own = [(sub, str(pk), ledger.get(pk).data) for sub, pk in engine.our_users.items()]
+        markets = []
+        for key in engine.markets:
+            pda = (
+                perp_market_pda(key[1], engine._drift)
+                if key[0].name == "PERP"
+                else spot_market_pda(key[1], engine._drift)
+            )
+            markets.append((engine._market_handler(key), str(pda), ledger.get(pda).data))
+        oracles = []
+        for key in engine.markets:
+            pk = engine.market_data.oracle_of[key][0]
+            oracles.append((engine._oracle_handler(key, pk), str(pk), ledger.get(pk).data))
+        handlers: list[tuple[str, Callable[[Any], None], list[tuple[str, bytes]]]] = [
+            ("auction", engine._on_auction_user, users),
+            ("book", engine._on_book_user, users),
+            *[("own", engine._own_user_handler(s), [(pk, d)]) for s, pk, d in own],
+            *[("market", h, [(pk, d)]) for h, pk, d in markets],
+            *[("oracle", h, [(pk, d)]) for h, pk, d in oracles],
+        ]
+        slot_before = engine.slot
+        fed = skipped_exponents = 0
+        while fed < QUOTA["engine"]:
+            for _ in range(100):
+                name, handler, bases = rnd.choice(handlers)
+                pubkey, data = rnd.choice(bases)
+                if rnd.random() < 0.9:
+                    data = mutate_bytes(data, rnd)
+                if name == "oracle" and not _exponent_is_sane(data):
+                    skipped_exponents += 1  # would hang the test: see the dedicated test
+                    continue
+                update = AccountUpdate(
+                    _pubkey_text(rnd, pubkey),
+                    data,
+                    _slot_value(rnd, engine.slot),
+                    rnd.choice([0, 1, 2**64 - 1]),
+                    DRIFT,
+                    engine.clock(),
+                )
+                fed += 1
+                try:
+                    handler(update)
+                except Exception as exc:
+                    found.add(exc, (name, update.pubkey, update.slot, data[:16].hex(), len(data)))
+            if rnd.random() < 0.2:
+                try:
+                    engine._on_slot(SlotUpdate(_slot_value(rnd, engine.slot), None, None, 0.0))
+                except Exception as exc:
+                    found.add(exc, ("slot", engine.slot))
+            await asyncio.sleep(0)  # let the feeds, sender and simulator run in between
+        # repair with the genuine accounts, as the next real notifications would
+        for name, handler, bases in handlers:
+            if name in ("own", "market", "oracle"):
+                pubkey, data = bases[0]
+                handler(AccountUpdate(pubkey, data, engine.slot, 1, DRIFT, engine.clock()))
+        alive_after = engine.slot
+        assert await _until(lambda: engine.slot > alive_after + 5, 10.0), "slot feed stopped"
+        dead = {n: t for n, t in engine._tasks.items() if t.done()}
+        assert not dead, f"engine tasks ended: {dead}"
+        assert engine.state != EngineState.STOPPING
+        assert not run.done()
+    finally:
+        engine.stop("test")
+        summary = await asyncio.wait_for(run, 30.0)
+        await sim.stop()
+    found.check()
+    assert fed >= QUOTA["engine"]
+    assert skipped_exponents < fed // 100
+    assert engine.slot > slot_before
+    assert isinstance(summary, dict)
