@@ -368,3 +368,18 @@ def test_user_orders_and_markets():
     assert dlob.user_orders(A) == [o1, o2]
     assert [i for _, i in dlob.markets()] == [0, 3]
     assert dlob.markets()[0][0] == PERP
+
+
+def test_load_restores_the_garbage_collector_state():
+    import gc
+
+    snapshot = {A: user(AUTH_A, resting(99_000_000, LONG, order_id=1))}
+    assert gc.isenabled()
+    DLOB().load(snapshot, 1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        DLOB().load(snapshot, 1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
