@@ -146,3 +146,31 @@ def test_applying_the_events_to_the_old_live_set_gives_the_new_live_set(old, new
         if o.status == 1 and o.base_asset_amount > o.base_asset_amount_filled
     }
     assert live == expected
+
+
+_FIELD_VALUES = {
+    "order_id": [1, 2],
+    "order_type": [1, 3],
+    "slot": [5, 6],
+    "price": [100, 101],
+    "base_asset_amount_filled": [0, 7],
+    "quote_asset_amount_filled": [0, 9],
+    "trigger_condition": [0, 2],
+    "auction_duration": [0, 4],
+    "bit_flags": [0, 2],
+    "direction": [0, 1],
+    "max_ts": [0, 50],
+    "reduce_only": [False, True],
+}
+
+
+@settings(max_examples=300)
+@given(
+    st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _FIELD_VALUES.items()}),
+    st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _FIELD_VALUES.items()}),
+)
+def test_same_logical_order_matches_its_field_definition(a, b):
+    from tests.dlob.helpers import _same_logical
+
+    old, new = order(**a), order(**b)
+    assert is_same_logical_order(old, new) == _same_logical(old, new)

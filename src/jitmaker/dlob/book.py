@@ -294,9 +294,13 @@ class DLOB:
             if type(ev) is OrderRemoved:
                 self._detach(nodes.pop((ev.user, ev.order[I_ORDER_ID])))
             elif type(ev) is OrderInserted:
-                o = ev.order
-                node = _new_node(ev.user, auth, o, self._market_for(o))
-                nodes[node[_KEY]] = node
+                user, o = ev
+                mk = self._markets.get(o[I_MARKET_INDEX] << 1 | o[I_MARKET_TYPE])
+                if mk is None:
+                    mk = self._market_for(o)
+                nkey = (user, o[I_ORDER_ID])
+                node = [user, auth, o, nkey, None, None, 0, mk]
+                nodes[nkey] = node
                 if o[I_ORDER_TYPE] == _LIMIT and (o[I_POST_ONLY] or o[I_AUCTION_DURATION] == 0):
                     self._rest(node)  # resting from placement: the common case
                 else:

@@ -64,6 +64,9 @@ _TRIGGER_FIELDS = _FILL_FIELDS | {
 _N_FIELDS = 25
 _FIXED_FIELDS = tuple(i for i in range(_N_FIELDS) if i not in _FILL_FIELDS)
 _FIXED_TRIGGER_FIELDS = tuple(i for i in range(_N_FIELDS) if i not in _TRIGGER_FIELDS)
+# is_same_logical_order compares these index sets as slices
+assert _FIXED_FIELDS == (0, 1, 2, *range(5, 25))
+assert _FIXED_TRIGGER_FIELDS == (1, 2, 5, *range(8, 21))
 
 
 class OrderInserted(NamedTuple):
@@ -89,6 +92,7 @@ class OrderRemoved(NamedTuple):
 
 
 OrderEvent = OrderInserted | OrderUpdated | OrderRemoved
+_new = tuple.__new__
 
 
 def is_live(order: Order) -> bool:
@@ -100,11 +104,10 @@ def is_same_logical_order(old: Order, new: Order) -> bool:
     """Whether ``new`` can be the same order as ``old`` after fills (or its trigger firing)."""
     if old[I_ORDER_ID] != new[I_ORDER_ID] or old[I_ORDER_TYPE] != new[I_ORDER_TYPE]:
         return False
-    fields = _FIXED_TRIGGER_FIELDS if old[I_ORDER_TYPE] in _TRIGGER_TYPES else _FIXED_FIELDS
-    for i in fields:
-        if old[i] != new[i]:
-            return False
-    return True
+    # slices compare in C; the index sets are _FIXED_FIELDS / _FIXED_TRIGGER_FIELDS
+    if old[I_ORDER_TYPE] in _TRIGGER_TYPES:
+        return old[1:3] == new[1:3] and old[5] == new[5] and old[8:21] == new[8:21]
+    return old[:3] == new[:3] and old[5:] == new[5:]
 
 
 def diff_user_orders(
@@ -135,22 +138,23 @@ def diff_user_orders(
         for n in new_orders:
             if n[I_STATUS] == 1 and n[I_BASE] > n[I_BASE_FILLED]:
                 new_live[n[I_ORDER_ID]] = n
+    # events built with tuple.__new__: a NamedTuple's generated __new__ is a Python call
     removed: list[OrderEvent] = []
     updated: list[OrderEvent] = []
     inserted: list[OrderEvent] = []
     for oid, o in old_live.items():
         n = new_live.pop(oid, None)
         if n is None:
-            removed.append(OrderRemoved(user, o))
+            removed.append(_new(OrderRemoved, (user, o)))
         elif o == n:  # the same order seen in another slot position
             continue
         elif is_same_logical_order(o, n):
-            updated.append(OrderUpdated(user, o, n))
+            updated.append(_new(OrderUpdated, (user, o, n)))
         else:
-            removed.append(OrderRemoved(user, o))
-            inserted.append(OrderInserted(user, n))
+            removed.append(_new(OrderRemoved, (user, o)))
+            inserted.append(_new(OrderInserted, (user, n)))
     for n in new_live.values():
-        inserted.append(OrderInserted(user, n))
+        inserted.append(_new(OrderInserted, (user, n)))
     if updated:
         removed.extend(updated)
     if inserted:
