@@ -367,5 +367,5 @@ class DlobMachine(RuleBasedStateMachine):
             )
 
 
-DlobMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40, deadline=None)
+DlobMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=50, deadline=None)
 TestDlobStateMachine = DlobMachine.TestCase
