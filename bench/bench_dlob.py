@@ -529,12 +529,13 @@ def _growth(rows: list[dict], quick: bool) -> None:
         build = min(_interleaved_builds(lambda s=snapshot: _our_book(s), lambda: None, reps)[0])
         book = DLOB()
         book.load(snapshot, SLOT)
-        inc = _incremental(book, _maker_account(accounts), 300 if quick else 1_000)
+        # a 1-order account: the book operation plus the fixed cost of a 32-slot diff
+        inc = _incremental(book, (b"\xee" * 32, b"\xef" * 32, []), 300 if quick else 1_000)
         timings = {
             "build (whole book)": build,
-            "apply_user insert": inc["insert"],
-            "apply_user update": inc["update"],
-            "apply_user remove": inc["remove"],
+            "apply_user insert (1-order account)": inc["insert"],
+            "apply_user update (1-order account)": inc["update"],
+            "apply_user remove (1-order account)": inc["remove"],
             "best_bid": per_op(lambda b=book: b.best_bid(M, SLOT, PX, TICK), 5_000, reps),
             "l2 depth 10": per_op(lambda b=book: b.l2(M, SLOT, PX, TICK, 10), 500, reps),
             "l3 one market": per_op(lambda b=book: b.l3(M, SLOT, PX, TICK), 5, reps),
