@@ -135,6 +135,25 @@ class _Market:
         self.triggers = (SortedList(), SortedList())  # [above, below]
 
 
+def _merge(a: Iterator[tuple], b: Iterator[tuple]) -> Iterator[tuple]:
+    """Merge two ascending streams (a two-way heapq.merge without its heap overhead)."""
+    x = next(a, None)
+    y = next(b, None)
+    while x is not None and y is not None:
+        if x < y:
+            yield x
+            x = next(a, None)
+        else:
+            yield y
+            y = next(b, None)
+    if x is not None:
+        yield x
+        yield from a
+    if y is not None:
+        yield y
+        yield from b
+
+
 _Filter = Callable[[_Node], bool] | None
 _Item = tuple  # (key price, slot, user, order_id, node): key price = -price for bids
 
@@ -544,7 +563,7 @@ class DLOB:
         float_items = self._floating(floating, side, oracle, tick, ok)
         if not fixed:
             return float_items
-        return heapq.merge(fixed_items, float_items)
+        return _merge(iter(fixed_items), float_items)
 
     @staticmethod
     def _floating(
