@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -257,3 +258,56 @@ async def test_second_signal_exits_at_once(sim: Simulator, tmp_path: Path) -> No
         raise AssertionError(f"the second signal did not end the process\n{daemon.dump()}")
     assert daemon.events("second_signal_exit_now"), daemon.dump()
     assert code == 130, f"exit code {code}\n{daemon.dump()}"
+
+
+async def test_sigterm_during_startup_retries_exits_promptly(tmp_path: Path) -> None:
+    """The first snapshot keeps failing (nothing listens at the endpoint) and the engine
+    retries it with backoff. A SIGTERM then must end the process within the grace bound,
+    cleanly, with a summary, instead of being noted and ignored until the retries run out."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connection refused
+    keypair = Keypair.from_seed(hashlib.sha256(b"jitmaker-reliability/startup").digest())
+    config = {
+        "global": {
+            "endpoint": f"http://127.0.0.1:{port}",
+            "wsEndpoint": f"ws://127.0.0.1:{port}",
+            "keeperPrivateKey": list(bytes(keypair)),
+            "disableMetrics": True,
+            "shutdownGraceS": GRACE_S,
+        },
+        "botConfigs": {"jitMaker": {"marketIndexes": [0], "subaccounts": [0]}},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    summary = tmp_path / "summary.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jitmaker.cli",
+        "--config-file",
+        str(path),
+        "--summary-json",
+        str(summary),
+        "--log-format",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    daemon = Daemon(proc, summary)
+    daemon.reader = asyncio.create_task(_read_lines(daemon))
+    retrying = await daemon.wait_for(lambda: bool(daemon.events("bootstrap_retry")), 30.0)
+    assert retrying, daemon.dump()
+    proc.send_signal(signal.SIGTERM)
+    code = await daemon.wait_exit(GRACE_S + 10)
+    if code is None:
+        proc.kill()
+        await daemon.wait_exit(10)
+        raise AssertionError(
+            f"SIGTERM during startup was not honoured within {GRACE_S + 10} s\n{daemon.dump()}"
+        )
+    assert code == 0, daemon.dump()
+    assert daemon.events("stopping"), daemon.dump()
+    assert summary.exists()
