@@ -70,9 +70,11 @@ QUOTA = {
     "decoders": 40_000,
     "decoders_hypothesis": 600,
     "gpa_replies": 3_000,
+    "oracle_normalise": 8_000,
+    "spot_amounts": 2_000,
     "rpc_session": 14_000,
     "rpc_http": 1_500,
-    "engine": 8_000,
+    "engine": 15_000,
 }
 assert sum(QUOTA.values()) >= 100_000
 
@@ -301,11 +303,11 @@ class Findings:
         where = f"{ours[-1].filename.split('/src/')[-1]}:{ours[-1].lineno}" if ours else "?"
         key = (type(exc).__name__, where)
         if key not in self.seen:
-            text = repr(example)
-            self.seen[key] = text if len(text) < 300 else text[:300] + "..."
+            text = f"{str(exc)[:120]!r} on {example!r}"
+            self.seen[key] = text if len(text) < 400 else text[:400] + "..."
 
     def check(self) -> None:
-        lines = [f"{t} at {w}; input: {ex}" for (t, w), ex in sorted(self.seen.items())]
+        lines = [f"{t} at {w}: {ex}" for (t, w), ex in sorted(self.seen.items())]
         assert not lines, f"{self.surface}: {len(lines)} distinct violations:\n" + "\n".join(lines)
 
 
@@ -397,6 +399,75 @@ def test_gpa_reply_decoder_only_raises_decode_error() -> None:
             assert isinstance(out, dict)
     found.check()
     assert fed == QUOTA["gpa_replies"]
+
+
+def test_oracle_normalisation_only_raises_decode_error() -> None:
+    """Decodable-but-corrupted oracles through ``oracle_price_data`` for every source: a
+    reading with integer fields, or ``DecodeError`` (absurd exponents are the dedicated
+    test's subject below; here they are left out because they never return)."""
+    from jitmaker.accounts import OracleSource, oracle_price_data
+
+    rnd = random.Random(SEED + 8)
+    found = Findings("oracle_price_data")
+    pool = [
+        d
+        for kind in (
+            AccountKind.PRICE_UPDATE_V2,
+            AccountKind.PYTH_LAZER_ORACLE,
+            AccountKind.PRELAUNCH_ORACLE,
+        )
+        for d in samples()[kind]
+    ]
+    fed = 0
+    while fed < QUOTA["oracle_normalise"]:
+        data = mutate_bytes(rnd.choice(pool), rnd)
+        if not _exponent_is_sane(data):
+            continue
+        for source in OracleSource:
+            fed += 1
+            try:
+                reading = oracle_price_data(source, data, rnd.choice([None, 0, 300_000_000]))
+            except JitMakerError:
+                continue
+            except Exception as exc:
+                found.add(exc, (source.name, data.hex()))
+                continue
+            if not all(isinstance(v, int) for v in (reading.price, reading.confidence)):
+                found.add(TypeError(f"non-integer reading {reading}"), (source.name, data.hex()))
+    found.check()
+
+
+def test_spot_token_amount_is_an_integer_or_decode_error() -> None:
+    """Balances of a decodable-but-corrupted SpotMarket: an integer, or ``DecodeError`` (the
+    program cannot even load a market whose decimals exceed 19)."""
+    from jitmaker.accounts import SpotBalanceType, token_amount
+
+    rnd = random.Random(SEED + 9)
+    found = Findings("token_amount")
+    pool = samples()[AccountKind.SPOT_MARKET]
+    fed = 0
+    while fed < QUOTA["spot_amounts"]:
+        data = mutate_bytes(rnd.choice(pool), rnd)
+        try:
+            market = decode_spot_market(data)
+        except JitMakerError:
+            fed += 1
+            continue
+        for kind in (SpotBalanceType.DEPOSIT, SpotBalanceType.BORROW):
+            fed += 1
+            try:
+                amount = token_amount(rnd.choice([0, 1, 10**9, 2**64 - 1]), market, kind)
+            except JitMakerError:
+                continue
+            except Exception as exc:
+                found.add(exc, ("decimals", market.decimals))
+                continue
+            if not isinstance(amount, int):
+                found.add(
+                    TypeError(f"token_amount returned {type(amount).__name__}"),
+                    ("decimals", market.decimals),
+                )
+    found.check()
 
 
 @settings(max_examples=QUOTA["decoders_hypothesis"] // len(DECODERS) + 1)
@@ -615,6 +686,61 @@ async def test_ws_handle_raises_nothing() -> None:
     assert n == QUOTA["ws_handle"]
     assert not bad
     found.check()
+
+
+async def test_ws_garbage_over_a_real_socket_keeps_the_connection() -> None:
+    """The same garbage over a real websocket (text and binary frames) between valid slot
+    notifications: every valid one arrives, and the manager never drops the connection."""
+    from websockets.asyncio.server import serve
+
+    rnd = random.Random(SEED + 10)
+    frames = list(ws_frames(rnd, QUOTA["ws_socket"]))
+    final_slot = 999_999_999
+    sent = 0
+
+    async def handler(conn: Any) -> None:
+        nonlocal sent
+        request = json.loads(await conn.recv())
+        await conn.send(json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": SID_SLOT}))
+        for i, frame in enumerate(frames):
+            await conn.send(frame)
+            sent += 1
+            if i % 50 == 0:  # valid slot notifications in between
+                await conn.send(json.dumps(_slot_note(300_000_000 + i)))
+        await conn.send(json.dumps(_slot_note(final_slot)))
+        await conn.wait_closed()
+
+    got: list[Any] = []
+    bad: list[Any] = []
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        mgr = SubscriptionManager(f"ws://127.0.0.1:{port}", stall_timeout_s=10.0)
+        await mgr.slot_subscribe(_checked_callback(SlotUpdate, got, bad))
+        mgr.start()
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while not any(u.slot == final_slot for u in got) and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+            assert any(u.slot == final_slot for u in got), "the final notification never came"
+            assert mgr.reconnects == 0 and mgr.connected
+        finally:
+            await mgr.close()
+    assert sent == QUOTA["ws_socket"]
+    assert not bad
+    expected = {300_000_000 + i for i in range(0, len(frames), 50)}
+    assert expected <= {u.slot for u in got}
+
+
+def _slot_note(slot: int) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "method": "slotNotification",
+        "params": {
+            "result": {"parent": slot - 1, "root": slot - 32, "slot": slot},
+            "subscription": SID_SLOT,
+        },
+    }
 
 
 # --------------------------------------------------------------------------- (c) RPC replies
