@@ -356,3 +356,17 @@ async def test_no_secret_in_check_config(tmp_path: Path) -> None:
     assert outcome.code == 0, outcome.dump()
     assert "127.0.0.1" in outcome.stdout
     assert not outcome.leaks(), outcome.leaks()
+
+
+async def test_no_secret_in_a_rejected_key(tmp_path: Path) -> None:
+    """A key whose public half does not match its secret half is refused (exit 78); the
+    message must not quote the secret half it just read."""
+    raw = bytes(CANARY_KEY)[:32] + bytes(Keypair().pubkey())
+    config = write_config(tmp_path, "http://127.0.0.1:9/", None)
+    data = yaml.safe_load(config.read_text())
+    data["global"]["keeperPrivateKey"] = list(raw)
+    config.write_text(yaml.safe_dump(data))
+    outcome = await run_daemon(config, duration_s=1, summary=None, kill_after_s=30)
+    assert outcome.code == 78, outcome.dump()
+    assert "private key" in outcome.stderr, outcome.dump()
+    assert not outcome.leaks(), outcome.leaks()
