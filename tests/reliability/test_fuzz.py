@@ -1338,3 +1338,29 @@ async def test_engine_feed_handlers_survive_corrupted_updates() -> None:
     assert skipped_exponents < fed // 100
     assert engine.slot > slot_before
     assert isinstance(summary, dict)
+
+
+def test_market_update_naming_another_market_is_refused() -> None:
+    """The perp-0 subscription delivers a valid PerpMarket whose ``market_index`` is 1 (a
+    corrupted or substituted payload). The account is keyed by its PDA, so this cannot be
+    perp-1's state: it must be counted as corrupt, not stored as market 1 (or 0)."""
+    from types import SimpleNamespace
+
+    from solders.keypair import Keypair
+
+    from jitmaker.accounts import MarketType
+    from jitmaker.chain.pdas import perp_market_pda
+    from jitmaker.engine import Engine
+
+    urls = SimpleNamespace(http_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9")
+    keypair = Keypair.from_seed(bytes(32))
+    engine = Engine(_engine_config(urls, keypair), keypair, http_url=urls.http_url)
+    by_index = {decode_perp_market(d).market_index: d for d in samples()[AccountKind.PERP_MARKET]}
+    assert {0, 1} <= set(by_index)
+    handler = engine._market_handler((MarketType.PERP, 0))
+    pda0 = str(perp_market_pda(0, engine._drift))
+    handler(AccountUpdate(pda0, by_index[0], 10, 1, DRIFT, 0.0))
+    assert engine.market_data.perp[0].market_index == 0
+    handler(AccountUpdate(pda0, by_index[1], 11, 1, DRIFT, 0.0))
+    assert 1 not in engine.market_data.perp, "perp-0's feed overwrote market 1"
+    assert engine.market_data.perp[0].market_index == 0
