@@ -53,6 +53,9 @@ HAS_OPEN_AUCTION_OFFSET = 4354
 HAS_OPEN_ORDER_OFFSET = 4352
 FEED_MAX_LAG_SLOTS = 8  # the slot feed may trail the RPC's slot by this much (delayed frames)
 WATCHDOG_TICK_S = 0.1
+STUCK_AFTER_S = 1.5  # a send with no outcome this long is presumed lost (until it expires)
+MAX_STUCK_SENDS = 10  # that many at once: refuse new attempts until they resolve
+BLOCKHASH_SUSPICION_SLOTS = 300  # how long a "Blockhash not found" shortens the usable age
 
 
 class SnapshotIncomplete(JitMakerError):
@@ -133,6 +136,9 @@ class Engine:
         self._blockhash_key: str | None = None
         self._bad_blockhash: str | None = None
         self._blockhash_not_found = 0
+        self._blockhash_slot = 0
+        self._max_blockhash_age: int | None = None
+        self._age_limit_until = 0
         self.rpc: Any = None
         self.subs: Any = None
         self.sender: Any = None
@@ -1180,6 +1186,17 @@ class Engine:
             now = time.monotonic()  # the RpcClient's clock
             if all(h.down_until > now for h in rpc.health()):
                 return RefusedReason.RPC_BACKOFF  # 429s or failures: let it cool down
+        if self.executor is not None and self.executor.in_flight:
+            # sends that nobody reports on (dropped for a blockhash the node forgot, statuses
+            # rate-limited...) resolve only when their blockhash expires: stop adding more
+            cutoff = self.clock() - STUCK_AFTER_S
+            stuck = 0
+            for flight in self.executor.in_flight.values():
+                if flight.sent_at > cutoff:
+                    break
+                stuck += 1
+                if stuck >= MAX_STUCK_SENDS:
+                    return RefusedReason.UNCONFIRMED
         return None
 
     def _risk_check(self, attempt: Attempt) -> str | None:
@@ -1216,16 +1233,28 @@ class Engine:
         if counts is not None:
             not_found = counts["send_blockhash"]
             if not_found != self._blockhash_not_found:
-                # a send just drew "Blockhash not found": suspect the blockhash we hold (those
-                # sends stay unknown until it expires) and sign nothing more with it
+                # a send just drew "Blockhash not found" (it stays an unknown outcome until its
+                # blockhash expires): sign nothing more with that blockhash, and for a while
+                # only with blockhashes younger than it was - the node forgets them sooner
+                # than lastValidBlockHeight promises
                 self._blockhash_not_found = not_found
                 self._bad_blockhash = self._blockhash_key
+                age = max(2, self.slot - self._blockhash_slot - 1)
+                self._max_blockhash_age = min(self._max_blockhash_age or age, age)
+                self._age_limit_until = self.slot + BLOCKHASH_SUSPICION_SLOTS
                 self.blockhashes.on_slot(self.slot)
         key = cached.blockhash
         if key == self._bad_blockhash:
             return None
+        if self._max_blockhash_age is not None:
+            if self.slot > self._age_limit_until:
+                self._max_blockhash_age = None
+            elif self.slot - cached.slot > self._max_blockhash_age:
+                self.blockhashes.on_slot(self.slot)
+                return None
         if self._blockhash_key != key:
             self._blockhash_key = key
+            self._blockhash_slot = cached.slot
             self._blockhash = (bytes(Hash.from_string(key)), cached.last_valid_block_height)
         return self._blockhash
 

@@ -51,6 +51,7 @@ class RefusedReason(Enum):
     BUILD_FAILED = "build_failed"
     RISK = "risk"
     RPC_BACKOFF = "rpc_backoff"  # every send endpoint is cooling down (429s, failures)
+    UNCONFIRMED = "sends_unconfirmed"  # too many sends with no status for too long
     TAKER_UNKNOWN = "taker_unknown"  # not in our auction map (evicted, or gone at a resnapshot)
 
 
