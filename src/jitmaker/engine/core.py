@@ -42,7 +42,7 @@ from jitmaker.strategies.commands import Attempt, OutcomeKind, Skip
 from jitmaker.strategies.sizing import leverage_ppm, position_limits
 from jitmaker.strategies.views import AuctionView, MarketKey, PositionView
 
-__all__ = ["Engine", "EngineState"]
+__all__ = ["Engine", "EngineState", "SnapshotIncomplete"]
 
 log = get_logger("jitmaker.engine")
 
