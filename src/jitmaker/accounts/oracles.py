@@ -229,6 +229,10 @@ def _div_trunc(a: int, b: int) -> int:
 
 
 def _scaled(price: int, conf: int, exponent: int, multiple: int) -> tuple[int, int]:
+    # The program computes 10^|exponent| in u128 (fails beyond 10^38). Checking first also
+    # matters for us: 10 ** 2**31 from a corrupted account would never finish.
+    if abs(exponent) > 38:
+        raise DecodeError(f"oracle: exponent {exponent} out of range (|exponent| <= 38)")
     precision = 10 ** abs(exponent)
     if precision <= multiple:
         raise DecodeError(

@@ -12,6 +12,7 @@ from jitmaker.accounts._layout import AccountCodec, record
 from jitmaker.accounts.discriminators import SPOT_MARKET_DISCRIMINATOR
 from jitmaker.accounts.enums import AssetTier, MarketStatus, OracleSource, SpotBalanceType
 from jitmaker.accounts.perp_market import HistoricalOracleData, PoolBalance
+from jitmaker.errors import DecodeError
 
 __all__ = [
     "SPOT_MARKET_SIZE",
@@ -60,7 +61,7 @@ class _SpotMarketMixin:
     @property
     def precision(self) -> int:
         """10 ** decimals: the token's native precision."""
-        return 10**self.decimals  # type: ignore[attr-defined]
+        return 10 ** _checked_decimals(self.decimals)  # type: ignore[attr-defined]
 
 
 SpotMarket = record(
@@ -154,13 +155,21 @@ def encode_spot_market(market: Any) -> bytes:
     return _CODEC.encode(market)
 
 
+def _checked_decimals(decimals: int) -> int:
+    """The program's spot math needs decimals <= 19 (``19 - decimals`` is a u32); a larger
+    value is a corrupted account, and ``10 ** decimals`` of a u32 could take forever."""
+    if not 0 <= decimals <= 19:
+        raise DecodeError(f"SpotMarket: decimals {decimals} out of range (0..19)")
+    return decimals
+
+
 def token_amount(scaled_balance: int, spot_market: Any, balance_type: int) -> int:
     """Token amount (mint precision) of a scaled balance, as the program computes it.
 
     amount = scaled_balance * cumulative_interest / (10 ** (19 - decimals)); deposits round
     down, borrows round up (``get_token_amount`` in the program's spot balance math).
     """
-    precision_decrease = 10 ** (19 - spot_market.decimals)
+    precision_decrease = 10 ** (19 - _checked_decimals(spot_market.decimals))
     if balance_type == SpotBalanceType.DEPOSIT:
         return scaled_balance * spot_market.cumulative_deposit_interest // precision_decrease
     return -(-scaled_balance * spot_market.cumulative_borrow_interest // precision_decrease)
