@@ -96,6 +96,15 @@ def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> None:
     os.replace(tmp, target)
 
 
+def _writable_target(path: str) -> bool:
+    """Can a file be created at ``path``? Checked before the run, not discovered at exit."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if target.exists():
+        return target.is_file() and os.access(target, os.W_OK)
+    return directory.is_dir() and os.access(directory, os.W_OK | os.X_OK)
+
+
 def _config_error(exc: ConfigError) -> int:
     sys.stderr.write(f"jitmaker: config error: {redact(str(exc))}\n")
     return EX_CONFIG
@@ -128,6 +137,11 @@ def _run(args: argparse.Namespace) -> int:
         config = load_config(args.config_file)
     except ConfigError as exc:
         return _config_error(exc)
+    if args.summary_json and not _writable_target(args.summary_json):
+        sys.stderr.write(
+            f"jitmaker: error: --summary-json {args.summary_json}: directory missing or not writable\n"
+        )
+        return EX_USAGE
     configure_logging(args.log_format, args.log_level)
     log = get_logger("jitmaker")
     for key in config.ignored_keys:

@@ -349,3 +349,12 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 78
     assert proc.stderr.count("\n") == 1 and "aggressivenessBps" in proc.stderr
     assert "Traceback" not in proc.stderr and KEY_B58 not in proc.stderr
+
+
+def test_unwritable_summary_path_is_refused_before_start(tmp_path, capsys):
+    cfg = tmp_path / "ok.yaml"
+    cfg.write_text(GOOD)
+    code = main([f"--config-file={cfg}", f"--summary-json={tmp_path}/missing-dir/summary.json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "--summary-json" in err and "Traceback" not in err
