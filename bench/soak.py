@@ -588,7 +588,12 @@ async def run_memory(
     slots_wanted = int(hours * 3600 / 0.4)
     if trace:
         tracemalloc.start(1)
-    sim, engine, keypair, task = await start_bot(seed=seed, slot_ms=slot_ms)
+    # the kill switch's failure streak is loosened here: this run measures memory and tasks
+    # across hours of recovery churn, and a halted bot would exercise nothing (the fault run
+    # keeps the defaults)
+    sim, engine, keypair, task = await start_bot(
+        seed=seed, slot_ms=slot_ms, jit={"killSwitch": {"maxConsecutiveFailures": 1000}}
+    )
     rng = random.Random(seed)
     driver = FaultDriver(sim, engine, keypair, rng)
     start_slot, started = sim.slot, time.monotonic()
@@ -623,6 +628,7 @@ async def run_memory(
                     print("  ", samples[-1], flush=True)
                 next_sample = now + sample_s
             await asyncio.sleep(0.5)
+        state_before_stop = engine.state
         engine.stop("soak finished")
         summary = await task
     finally:
@@ -649,6 +655,8 @@ async def run_memory(
         "tasks": {"warm": warm.get("tasks"), "end": last.get("tasks")},
         "fills": summary["fills"],
         "attempts": summary["attempts"],
+        "halts": summary["halts"],
+        "state_before_stop": state_before_stop,
         "unrecovered": [asdict(r) for r in driver.records if r.recovered_at is None],
         "samples": samples,
     }

@@ -53,8 +53,8 @@ HAS_OPEN_AUCTION_OFFSET = 4354
 HAS_OPEN_ORDER_OFFSET = 4352
 FEED_MAX_LAG_SLOTS = 8  # the slot feed may trail the RPC's slot by this much (delayed frames)
 WATCHDOG_TICK_S = 0.1
-STUCK_AFTER_S = 1.5  # a send with no outcome this long is presumed lost (until it expires)
-MAX_STUCK_SENDS = 10  # that many at once: refuse new attempts until they resolve
+STUCK_AFTER_S = 1.2  # a send with no outcome this long is presumed lost (until it expires)
+MAX_STUCK_SENDS = 8  # that many at once: refuse new attempts until they resolve
 BLOCKHASH_SUSPICION_SLOTS = 300  # how long a "Blockhash not found" shortens the usable age
 
 
