@@ -960,10 +960,10 @@ class Engine:
         self.gate.observe("auctions", slot, now)
         try:
             user = decode_user(data)
-        except JitMakerError as exc:
+            key = Pubkey.from_string(pubkey)
+        except (JitMakerError, ValueError) as exc:
             self._corrupt("auctions", pubkey, exc)
             return
-        key = Pubkey.from_string(pubkey)
         self.auction_users[key] = user
         if len(self.auction_users) > 50_000:
             self.auction_users.pop(next(iter(self.auction_users)))
@@ -1018,10 +1018,11 @@ class Engine:
         self.gate.observe("book", slot, self.clock())
         try:
             user = decode_user(data)
-        except JitMakerError as exc:
+            key = Pubkey.from_string(pubkey)
+        except (JitMakerError, ValueError) as exc:
             self._corrupt("book", pubkey, exc)
             return
-        self.dlob.apply_user(Pubkey.from_string(pubkey), user, slot)
+        self.dlob.apply_user(key, user, slot)
 
     def _own_user_handler(self, sub: int) -> Callable[[Any], None]:
         def handle(update: Any) -> None:
@@ -1052,6 +1053,9 @@ class Engine:
                 )
             except JitMakerError as exc:
                 self._corrupt("markets", update.pubkey, exc)
+                return
+            if market.market_index != key[1]:  # a payload naming another market
+                self._corrupt("markets", update.pubkey, f"market index {market.market_index}")
                 return
             if key[0] is MarketType.PERP:
                 self.market_data.set_perp(market)
