@@ -168,7 +168,18 @@ class Engine:
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
         try:
-            await self._start()
+            # A signal during startup (bootstrap retries can take tens of seconds against a
+            # dead endpoint) must not wait for the retries to run out: race start and stop.
+            starting = asyncio.ensure_future(self._start())
+            stopping = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+                return self.summary()
+            stopping.cancel()
+            starting.result()  # re-raise a startup failure
             if duration_s is not None:
                 self._spawn("duration", self._stop_after(duration_s))
             await self._stop.wait()
