@@ -124,6 +124,7 @@ async def start_bot(
     tune: Any = None,
     dead_primary: str | None = None,
     dead_ws: str | None = None,
+    record_sends: bool = True,
 ) -> tuple[Any, Any, Any, asyncio.Task]:
     """A simulator and a running Engine on it (RUNNING before this returns).
 
@@ -176,7 +177,8 @@ async def start_bot(
         engine.sent_at[signature] = time.monotonic()
         real_send(raw, signature, last_valid, programs)
 
-    engine._send = send
+    if record_sends:  # every signature is kept: not for the memory soak
+        engine._send = send
     if tune is not None:
         tune(engine, sim)
     task = asyncio.create_task(engine.run(None), name="soak-engine")
@@ -592,7 +594,10 @@ async def run_memory(
     # across hours of recovery churn, and a halted bot would exercise nothing (the fault run
     # keeps the defaults)
     sim, engine, keypair, task = await start_bot(
-        seed=seed, slot_ms=slot_ms, jit={"killSwitch": {"maxConsecutiveFailures": 1000}}
+        seed=seed,
+        slot_ms=slot_ms,
+        jit={"killSwitch": {"maxConsecutiveFailures": 1000}},
+        record_sends=False,
     )
     rng = random.Random(seed)
     driver = FaultDriver(sim, engine, keypair, rng)
