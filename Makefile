@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= jit-maker-config.yaml
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint soak soak-sim venv clean check-config
+.PHONY: run test bench lint soak soak-memory soak-sim venv clean check-config
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ bench: $(STAMP)
 # reliability soak: the bot under mixed faults against the simulator (figures in bench/README.md)
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak
+
+# hours of simulated flow with faults: memory and task count over time
+soak-memory: $(STAMP)
+	$(BIN)/python -m bench.soak --mode memory --hours 2
 
 # the simulator alone: a day of 400 ms slots in accelerated time, memory measured
 soak-sim: $(STAMP)
