@@ -19,12 +19,9 @@ from collections.abc import Callable
 from driftpy.math.auction import get_auction_price as dp_get_auction_price
 from driftpy.math.orders import get_limit_price as dp_get_limit_price
 from driftpy.math.orders import standardize_price as dp_standardize_price
-from driftpy.types import MarketType, OraclePriceData, OrderStatus, OrderTriggerCondition
-from driftpy.types import Order as DpOrder
-from driftpy.types import OrderType as DpOrderType
-from driftpy.types import PositionDirection as DpDirection
+from driftpy.types import OraclePriceData
 
-from bench.util import per_op, row
+from bench.util import DP_DIRS, per_op, row, to_driftpy
 from jitmaker.accounts.order import Order
 from jitmaker.auction import (
     auction_price,
@@ -38,34 +35,6 @@ ORACLE = 100_000_000
 TICK = 100
 N_ORDERS = 1_000
 TARGET_AUCTION_PRICE_S = 1e-6
-
-_DP_TYPES = [
-    DpOrderType.Market,
-    DpOrderType.Limit,
-    DpOrderType.TriggerMarket,
-    DpOrderType.TriggerLimit,
-    DpOrderType.Oracle,
-]
-_DP_STATUS = [OrderStatus.Init, OrderStatus.Open, OrderStatus.Filled, OrderStatus.Canceled]
-_DP_DIRS = [DpDirection.Long, DpDirection.Short]
-_DP_TRIGGER = [
-    OrderTriggerCondition.Above,
-    OrderTriggerCondition.Below,
-    OrderTriggerCondition.TriggeredAbove,
-    OrderTriggerCondition.TriggeredBelow,
-]
-
-
-def to_driftpy(order: Order) -> DpOrder:
-    """Our Order as driftpy's dataclass (sumtype variants for the enum fields)."""
-    fields = order.as_dict()
-    fields["status"] = _DP_STATUS[order.status]()
-    fields["order_type"] = _DP_TYPES[order.order_type]()
-    fields["market_type"] = [MarketType.Spot, MarketType.Perp][order.market_type]()
-    fields["direction"] = _DP_DIRS[order.direction]()
-    fields["existing_position_direction"] = _DP_DIRS[order.existing_position_direction]()
-    fields["trigger_condition"] = _DP_TRIGGER[order.trigger_condition]()
-    return DpOrder(**fields)
 
 
 def _orders(kind: str, direction: int | None, rng: random.Random) -> list[tuple[Order, int]]:
@@ -201,7 +170,7 @@ def run(quick: bool = False) -> list[dict]:
 
     # standardize_price
     prices = [(rng.randint(1, 10**12), rng.randint(0, 1)) for _ in range(N_ORDERS)]
-    dp_prices = [(p, _DP_DIRS[d]()) for p, d in prices]
+    dp_prices = [(p, DP_DIRS[d]()) for p, d in prices]
 
     def ours_std() -> None:
         for p, d in prices:

@@ -28,13 +28,10 @@ from types import SimpleNamespace
 from driftpy.dlob.dlob import DLOB as DpDLOB
 from driftpy.types import MarketStatus as DpMarketStatus
 from driftpy.types import MarketType as DpMarketType
-from driftpy.types import OraclePriceData, OrderStatus, OrderTriggerCondition
-from driftpy.types import Order as DpOrder
-from driftpy.types import OrderType as DpOrderType
-from driftpy.types import PositionDirection as DpDirection
+from driftpy.types import OraclePriceData
 from solders.pubkey import Pubkey
 
-from bench.util import per_op, row
+from bench.util import per_op, row, to_driftpy
 from jitmaker.accounts.order import Order
 from jitmaker.accounts.user import User, decode_user, encode_user
 from jitmaker.dlob import DLOB
@@ -48,22 +45,6 @@ TAKERS_PER_MARKET = 10
 BOOK = 10_000
 M = 3  # the market single-market queries use
 
-_DP_TYPES = [
-    DpOrderType.Market,
-    DpOrderType.Limit,
-    DpOrderType.TriggerMarket,
-    DpOrderType.TriggerLimit,
-    DpOrderType.Oracle,
-]
-_DP_STATUS = [OrderStatus.Init, OrderStatus.Open, OrderStatus.Filled, OrderStatus.Canceled]
-_DP_DIRS = [DpDirection.Long, DpDirection.Short]
-_DP_TRIGGER = [
-    OrderTriggerCondition.Above,
-    OrderTriggerCondition.Below,
-    OrderTriggerCondition.TriggeredAbove,
-    OrderTriggerCondition.TriggeredBelow,
-]
-
 
 def oracle(market: int) -> int:
     return 100_000_000 + (market - 5) * 1_234_567
@@ -74,18 +55,6 @@ PX = oracle(M)
 
 def _opd(market: int) -> OraclePriceData:
     return OraclePriceData(oracle(market), SLOT, 1_000, oracle(market), 1_000, True)
-
-
-def to_driftpy(order: Order) -> DpOrder:
-    """Our Order as driftpy's dataclass (sumtype variants for the enum fields)."""
-    fields = order.as_dict()
-    fields["status"] = _DP_STATUS[order.status]()
-    fields["order_type"] = _DP_TYPES[order.order_type]()
-    fields["market_type"] = [DpMarketType.Spot, DpMarketType.Perp][order.market_type]()
-    fields["direction"] = _DP_DIRS[order.direction]()
-    fields["existing_position_direction"] = _DP_DIRS[order.existing_position_direction]()
-    fields["trigger_condition"] = _DP_TRIGGER[order.trigger_condition]()
-    return DpOrder(**fields)
 
 
 # ---------------------------------------------------------------- synthetic book

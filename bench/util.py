@@ -1,4 +1,4 @@
-"""Timing helpers shared by the benchmark modules."""
+"""Timing helpers, and the driftpy order conversion, shared by the benchmark modules."""
 
 from __future__ import annotations
 
@@ -6,6 +6,42 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
+
+from driftpy.types import MarketType as DpMarketType
+from driftpy.types import Order as DpOrder
+from driftpy.types import OrderStatus, OrderTriggerCondition
+from driftpy.types import OrderType as DpOrderType
+from driftpy.types import PositionDirection as DpDirection
+
+from jitmaker.accounts.order import Order
+
+DP_TYPES = [
+    DpOrderType.Market,
+    DpOrderType.Limit,
+    DpOrderType.TriggerMarket,
+    DpOrderType.TriggerLimit,
+    DpOrderType.Oracle,
+]
+DP_STATUS = [OrderStatus.Init, OrderStatus.Open, OrderStatus.Filled, OrderStatus.Canceled]
+DP_DIRS = [DpDirection.Long, DpDirection.Short]
+DP_TRIGGER = [
+    OrderTriggerCondition.Above,
+    OrderTriggerCondition.Below,
+    OrderTriggerCondition.TriggeredAbove,
+    OrderTriggerCondition.TriggeredBelow,
+]
+
+
+def to_driftpy(order: Order) -> DpOrder:
+    """Our Order as driftpy's dataclass (sumtype variants for the enum fields), for baselines."""
+    fields = order.as_dict()
+    fields["status"] = DP_STATUS[order.status]()
+    fields["order_type"] = DP_TYPES[order.order_type]()
+    fields["market_type"] = [DpMarketType.Spot, DpMarketType.Perp][order.market_type]()
+    fields["direction"] = DP_DIRS[order.direction]()
+    fields["existing_position_direction"] = DP_DIRS[order.existing_position_direction]()
+    fields["trigger_condition"] = DP_TRIGGER[order.trigger_condition]()
+    return DpOrder(**fields)
 
 
 def per_op(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
