@@ -39,7 +39,7 @@ from jitmaker.logging import get_logger
 from jitmaker.metrics import Metrics
 from jitmaker.strategies import load_strategy
 from jitmaker.strategies.commands import Attempt, OutcomeKind, Skip
-from jitmaker.strategies.sizing import leverage_ppm, position_limits
+from jitmaker.strategies.sizing import LEVERAGE_PRECISION, position_limits
 from jitmaker.strategies.views import AuctionView, MarketKey, PositionView
 
 __all__ = ["Engine", "EngineState", "SnapshotIncomplete"]
@@ -1125,13 +1125,9 @@ class Engine:
                 view = self.market_data.view(key, self.slot)
                 if view is None:
                     continue
-                lev = leverage_ppm(
-                    str(
-                        market.target_leverage
-                        if market.target_leverage.denominator == 1
-                        else float(market.target_leverage)
-                    )
-                )
+                # exact: the config keeps leverage as a Fraction; ppm rounded down, no floats
+                tl = market.target_leverage
+                lev = tl.numerator * LEVERAGE_PRECISION // tl.denominator
                 lev //= len(keys)
                 limits = position_limits(
                     value,

@@ -29,7 +29,6 @@ from jitmaker.freshness import FreshnessGate
 from jitmaker.logging import get_logger
 from jitmaker.metrics import Metrics
 from jitmaker.strategies.commands import Attempt, AttemptOutcome, OutcomeKind
-from jitmaker.strategies.pricing import PriceType
 
 __all__ = ["Executor", "InFlight", "RefusedReason"]
 
@@ -363,7 +362,3 @@ _REFUSAL_KINDS = {
     RefusedReason.POSITION_LIMIT: OutcomeKind.POSITION_LIMIT,
     RefusedReason.TAKER_UNKNOWN: OutcomeKind.TAKER_ORDER_NOT_FOUND,
 }
-
-
-def wire_price_type(price_type: PriceType) -> WirePriceType:
-    return WirePriceType(int(price_type))

@@ -76,4 +76,6 @@ class Overlay:
         current = self.get(key)
         if current is None:
             raise KeyError(key)
-        self.changed[key] = Account(current.lamports, bytes(data), current.owner, current.executable)
+        self.changed[key] = Account(
+            current.lamports, bytes(data), current.owner, current.executable
+        )
