@@ -6,6 +6,18 @@ import hashlib
 
 from solders.pubkey import Pubkey
 
+from jitmaker.accounts.discriminators import (
+    PERP_MARKET_DISCRIMINATOR,
+    PRELAUNCH_ORACLE_DISCRIMINATOR,
+    PRICE_UPDATE_V2_DISCRIMINATOR,
+    PYTH_LAZER_ORACLE_DISCRIMINATOR,
+    SPOT_MARKET_DISCRIMINATOR,
+    STATE_DISCRIMINATOR,
+    USER_DISCRIMINATOR,
+    USER_STATS_DISCRIMINATOR,
+    account_discriminator,
+)
+
 __all__ = [
     "ALT_PROGRAM",
     "BASE_PRECISION",
@@ -38,22 +50,19 @@ PERCENTAGE_PRECISION = 1_000_000
 FEE_ADJUSTMENT_MAX = 100
 
 
-def account_discriminator(name: str) -> bytes:
-    """Anchor account discriminator: sha256("account:<Name>")[:8]."""
-    return hashlib.sha256(f"account:{name}".encode()).digest()[:8]
-
-
 def ix_discriminator(name: str) -> bytes:
     """Anchor instruction discriminator: sha256("global:<snake_name>")[:8]."""
     return hashlib.sha256(f"global:{name}".encode()).digest()[:8]
 
 
-USER_DISC = account_discriminator("User")
-USER_STATS_DISC = account_discriminator("UserStats")
-PERP_MARKET_DISC = account_discriminator("PerpMarket")
-SPOT_MARKET_DISC = account_discriminator("SpotMarket")
-STATE_DISC = account_discriminator("State")
-PRELAUNCH_ORACLE_DISC = account_discriminator("PrelaunchOracle")
-PRICE_UPDATE_V2_DISC = account_discriminator("PriceUpdateV2")
-PYTH_LAZER_ORACLE_DISC = account_discriminator("PythLazerOracle")
+# Account discriminators are layout facts shared with the decoders; only the instruction
+# discriminators are computed here so the simulator decodes instructions independently.
+USER_DISC = USER_DISCRIMINATOR
+USER_STATS_DISC = USER_STATS_DISCRIMINATOR
+PERP_MARKET_DISC = PERP_MARKET_DISCRIMINATOR
+SPOT_MARKET_DISC = SPOT_MARKET_DISCRIMINATOR
+STATE_DISC = STATE_DISCRIMINATOR
+PRELAUNCH_ORACLE_DISC = PRELAUNCH_ORACLE_DISCRIMINATOR
+PRICE_UPDATE_V2_DISC = PRICE_UPDATE_V2_DISCRIMINATOR
+PYTH_LAZER_ORACLE_DISC = PYTH_LAZER_ORACLE_DISCRIMINATOR
 JIT_DISC = ix_discriminator("jit")
