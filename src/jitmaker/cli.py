@@ -146,12 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     log = get_logger("jitmaker")
     for key in config.ignored_keys:
         log.info("config_key_ignored", key=key)
-    try:
-        from jitmaker.engine import run_daemon
-    except ImportError as exc:
-        if "jitmaker.engine" not in str(exc):
-            raise
-        return _plan_only(config, args, log)
+    from jitmaker.engine import run_daemon
+
     try:
         return asyncio.run(
             run_daemon(config, duration_s=args.duration, summary_path=args.summary_json)
@@ -161,39 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     except JitMakerError as exc:
         log.error("fatal", error=str(exc), error_type=type(exc).__name__)
         return EX_SOFTWARE
-
-
-def _plan_only(config: Any, args: argparse.Namespace, log: Any) -> int:
-    """Before the engine exists: validate, print the plan, and say plainly that nothing trades."""
-    from jitmaker.config import effective_config
-
-    plan = effective_config(config)
-    log.info(
-        "plan",
-        endpoint=plan["endpoint"],
-        markets=[m.key for m in config.markets],
-        subaccounts=list(config.subaccounts()),
-        dry_run=config.dry_run,
-    )
-    log.warning(
-        "engine_unavailable",
-        detail="config validated; this build has no trading engine, nothing was sent",
-    )
-    if args.summary_json:
-        write_json_atomic(
-            args.summary_json,
-            {
-                "traded": False,
-                "auctions_seen": 0,
-                "attempts": 0,
-                "fills": 0,
-                "filled_base": 0,
-                "position_limit_breaches": 0,
-                "errors": {},
-                "markets": {},
-            },
-        )
-    return 0
+    except Exception:  # a bug: its traceback goes through the redacting logger, not raw stderr
+        log.exception("fatal_unexpected")
+        return EX_SOFTWARE
 
 
 def _sim(args: argparse.Namespace) -> int:

@@ -358,3 +358,21 @@ def test_unwritable_summary_path_is_refused_before_start(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "--summary-json" in err and "Traceback" not in err
+
+
+def test_unexpected_engine_bug_is_logged_redacted_not_raw_traceback(tmp_path, capsys, monkeypatch):
+    import jitmaker.engine
+
+    async def boom(*_args, **_kwargs):
+        raise RuntimeError("lost https://rpc.example.com/?api-key=SECRETAPIKEY123456789 mid-call")
+
+    monkeypatch.setattr(jitmaker.engine, "run_daemon", boom)
+    monkeypatch.delenv("KEEPER_PRIVATE_KEY", raising=False)
+    cfg = tmp_path / "ok.yaml"
+    cfg.write_text(GOOD)
+    code = main([f"--config-file={cfg}"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "fatal_unexpected" in out and "RuntimeError" in out
+    assert "SECRETAPIKEY123456789" not in out + err
+    assert "Traceback" not in err
