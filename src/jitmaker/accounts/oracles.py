@@ -26,6 +26,7 @@ from jitmaker.accounts.discriminators import (
 )
 from jitmaker.accounts.enums import OracleSource
 from jitmaker.errors import DecodeError, EncodeError
+from jitmaker.intmath import div_trunc
 
 __all__ = [
     "PRELAUNCH_ORACLE_SIZE",
@@ -223,11 +224,6 @@ _LAZER_SOURCES = {
 _STABLE = {OracleSource.PYTH_STABLE_COIN_PULL, OracleSource.PYTH_LAZER_STABLE_COIN}
 
 
-def _div_trunc(a: int, b: int) -> int:
-    q = abs(a) // b
-    return q if a >= 0 else -q
-
-
 def _scaled(price: int, conf: int, exponent: int, multiple: int) -> tuple[int, int]:
     # The program computes 10^|exponent| in u128 (fails beyond 10^38). Checking first also
     # matters for us: 10 ** 2**31 from a corrupted account would never finish.
@@ -241,7 +237,7 @@ def _scaled(price: int, conf: int, exponent: int, multiple: int) -> tuple[int, i
     precision //= multiple
     if precision > PRICE_PRECISION:
         div = precision // PRICE_PRECISION
-        return _div_trunc(price, div), conf // div
+        return div_trunc(price, div), conf // div
     mult = PRICE_PRECISION // precision
     return price * mult, conf * mult
 

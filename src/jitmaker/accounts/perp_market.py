@@ -15,6 +15,7 @@ from solders.pubkey import Pubkey
 from jitmaker.accounts._layout import AccountCodec, record
 from jitmaker.accounts.discriminators import PERP_MARKET_DISCRIMINATOR
 from jitmaker.accounts.enums import ContractTier, ContractType, MarketStatus, OracleSource
+from jitmaker.intmath import div_trunc
 
 __all__ = [
     "AMM",
@@ -280,11 +281,6 @@ PRICE_PRECISION = 1_000_000
 _SPREAD_ONE = 1_000_000  # BID_ASK_SPREAD_PRECISION
 
 
-def _div_trunc(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
 def amm_reserve_price(amm: Any) -> int:
     """quote_reserve * peg / base_reserve (PRICE 1e6, floor); 0 when the AMM has no base reserve."""
     base = amm.base_asset_reserve
@@ -303,6 +299,6 @@ def amm_bid_ask(perp_market: Any) -> tuple[int, int]:
     amm = perp_market.amm if isinstance(perp_market, PerpMarket) else perp_market
     reserve = amm_reserve_price(amm)
     offset = amm.reference_price_offset
-    ask = _div_trunc(reserve * (_SPREAD_ONE + amm.long_spread + offset), _SPREAD_ONE)
-    bid = _div_trunc(reserve * (_SPREAD_ONE - amm.short_spread + offset), _SPREAD_ONE)
+    ask = div_trunc(reserve * (_SPREAD_ONE + amm.long_spread + offset), _SPREAD_ONE)
+    bid = div_trunc(reserve * (_SPREAD_ONE - amm.short_spread + offset), _SPREAD_ONE)
     return bid, ask
