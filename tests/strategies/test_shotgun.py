@@ -179,6 +179,7 @@ def test_memory_is_bounded_under_many_auctions() -> None:
         order = taker_order(order_id=i, slot=1000 + i // 100)
         shotgun.on_auction(auction(order, taker=f"t{i % 37}"), m, pos, 1000 + i // 100)
         assert shotgun.tracked_count <= 64
+    assert shotgun.tracked_count == 64  # the auctions were tracked, up to the bound
     shotgun.on_slot(1000 + 5_000 // 100 + 11, {m.key: m}, {m.key: pos})
     assert shotgun.tracked_count == 0  # every auction has ended
 
