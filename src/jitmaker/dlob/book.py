@@ -448,9 +448,8 @@ class DLOB:
         exclude: Collection[bytes] = (),
     ) -> int | None:
         """Highest resting bid price (fixed and floating merged), None if the side is empty."""
-        return self._best(
-            market_index << 1 | market_type, 0, slot, oracle_price, tick_size, now, exclude
-        )
+        mk = self._prepare(market_index, market_type, slot)
+        return self._best(mk, 0, slot, oracle_price, tick_size, now, exclude)
 
     def best_ask(
         self,
@@ -464,13 +463,12 @@ class DLOB:
         exclude: Collection[bytes] = (),
     ) -> int | None:
         """Lowest resting ask price (fixed and floating merged), None if the side is empty."""
-        return self._best(
-            market_index << 1 | market_type, 1, slot, oracle_price, tick_size, now, exclude
-        )
+        mk = self._prepare(market_index, market_type, slot)
+        return self._best(mk, 1, slot, oracle_price, tick_size, now, exclude)
 
     def _best(
         self,
-        mkey: int,
+        mk: _Market | None,
         side: int,
         slot: int,
         oracle: int,
@@ -478,11 +476,8 @@ class DLOB:
         now: int | None,
         exclude: Collection[bytes],
     ) -> int | None:
-        mk = self._markets.get(mkey)
         if mk is None:
             return None
-        if slot > self._slot:
-            self._advance(slot)
         ok = self._filter(slot, now, exclude)
         best = None
         fixed = mk.fixed[side]
