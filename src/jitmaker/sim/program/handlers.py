@@ -236,10 +236,10 @@ def _cancel_if_open(engine: DriftEngine, user: UserView, order_id: int) -> None:
             engine.cancel_order(user, i, None)
 
 
-def place_perp(env: Env, accounts: list[IxAccount], params: OrderParams) -> int | None:
-    """``handle_place_perp_order`` (state, user, authority)."""
-    engine = env.engine
-    work = engine.work
+def _signed_user_ix(env: Env, accounts: list[IxAccount]) -> tuple[IxAccount, UserView]:
+    """The (state, user, authority) prefix shared by place and cancel: load both accounts,
+    check the authority signs for a writable user, and ``access_control(exchange_not_paused)``."""
+    work = env.engine.work
     _need(accounts, 3)
     state_acc, user_acc, auth = accounts[:3]
     _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
@@ -250,31 +250,26 @@ def place_perp(env: Env, accounts: list[IxAccount], params: OrderParams) -> int 
         raise AccountError(2000, "user")
     user = work.user(user_acc.key)
     _check_user_signer(user, auth)
-    state = StateView(state_acc.key, work.buf(state_acc.key))
-    if state.exchange_status == 0xFF:  # access_control(exchange_not_paused)
+    if work.data(state_acc.key)[974] == 0xFF:  # StateView.exchange_status, read without a copy
         raise drift_error("ExchangePaused")
+    return state_acc, user
+
+
+def place_perp(env: Env, accounts: list[IxAccount], params: OrderParams) -> int | None:
+    """``handle_place_perp_order`` (state, user, authority)."""
+    engine = env.engine
+    state_acc, user = _signed_user_ix(env, accounts)
+    state = StateView(state_acc.key, engine.work.buf(state_acc.key))
     if params.immediate_or_cancel:
         raise drift_error("InvalidOrderIOC", "must use place and take for IOC orders")
-    maps = load_maps(work, [(a.key, a.writable) for a in accounts[3:]], env.drift_id)
+    maps = load_maps(engine.work, [(a.key, a.writable) for a in accounts[3:]], env.drift_id)
     return engine.place_perp_order(state, user, params, maps)
 
 
 def cancel(env: Env, accounts: list[IxAccount], order_id: int | None) -> None:
     """``handle_cancel_order`` (None = the last placed order)."""
     engine = env.engine
-    work = engine.work
-    _need(accounts, 3)
-    state_acc, user_acc, auth = accounts[:3]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
-    _load(env, user_acc, "user", USER_DISC, env.drift_id)
-    if not auth.signer:
-        raise AccountError(3010, "authority")
-    if not user_acc.writable:
-        raise AccountError(2000, "user")
-    user = work.user(user_acc.key)
-    _check_user_signer(user, auth)
-    if work.data(state_acc.key)[974] == 0xFF:  # access_control(exchange_not_paused)
-        raise drift_error("ExchangePaused")
+    _state_acc, user = _signed_user_ix(env, accounts)
     target = order_id if order_id is not None else user.next_order_id - 1
     index = user.find_open_order(target)
     if index is None:
