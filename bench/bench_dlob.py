@@ -31,7 +31,7 @@ from driftpy.types import MarketType as DpMarketType
 from driftpy.types import OraclePriceData
 from solders.pubkey import Pubkey
 
-from bench.util import per_op, row, to_driftpy
+from bench.util import per_op, row, samples, to_driftpy
 from jitmaker.accounts.order import Order
 from jitmaker.accounts.user import User, decode_user, encode_user
 from jitmaker.dlob import DLOB
@@ -183,13 +183,7 @@ _DP_MARKET = SimpleNamespace(status=DpMarketStatus.Active(), fee_adjustment=0)
 
 def _median_call(fn, number: int) -> float:
     gc.collect()
-    clock = time.perf_counter
-    samples = []
-    for _ in range(number):
-        t0 = clock()
-        fn()
-        samples.append(clock() - t0)
-    return statistics.median(samples)
+    return statistics.median(samples(fn, number))
 
 
 def _extra_bid() -> Order:
