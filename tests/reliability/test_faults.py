@@ -59,6 +59,7 @@ def test_positions_match_truth_and_never_pass_the_cap(mixed):
     # the path rebuilt from every recorded fill ends where the ledger is, so it is complete
     assert pos["rebuilt_from_fills"] == pos["truth"]
     assert mixed["limit_breaches"] == {"bot": 0, "truth": 0}
+    assert pos["truth"], pos  # fills left positions to hold against the cap
     assert all(abs(v) <= CAP_BASE * 10**9 for v in pos["truth"].values())
 
 
