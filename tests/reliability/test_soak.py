@@ -1,6 +1,6 @@
 """Recovery must not leak: after repeated socket faults the engine runs the same long-lived
-tasks it ran before, and its maps stay bounded. (The hours-long version is
-``python -m bench.soak --mode memory``.)"""
+tasks and holds the same connections as before. (That its maps stay bounded is for the
+hours-long ``python -m bench.soak --mode memory``.)"""
 
 from __future__ import annotations
 
