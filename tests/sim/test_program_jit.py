@@ -40,9 +40,10 @@ def _run(w, maker, ixs, signer=None):
     return execute_transaction(tx, w.ledger, w.ctx)
 
 
-def _world_17():
-    """Worked example #17/#18: taker long market auction 150.000→150.751 over 7 slots."""
-    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0)
+def _world_17(**world):
+    """Worked example #17/#18: taker long market auction 150.000→150.751 over 7 slots;
+    ``world`` adds make_world options (TWAP, oracle kind, fee adjustment, AMM JIT)."""
+    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, **world)
     maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
     taker = w.add_trader("taker", 2, next_order_id=17)
     oid = place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
@@ -407,12 +408,7 @@ def test_mm_oracle_is_used_when_recent_and_close():
 
 
 def test_prelaunch_oracle_market():
-    w = make_world(
-        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, oracle_kind="prelaunch"
-    )
-    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
-    taker = w.add_trader("taker", 2, next_order_id=17)
-    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    w, maker, taker = _world_17(oracle_kind="prelaunch")
     data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err is None, result.logs
@@ -461,10 +457,7 @@ def test_amm_jit_split_when_enabled():
     # M = 4.2: AMM takes M/4 = 1.05 → 1.05 on the step grid, the maker the other 3.15,
     # both at the maker's price 150.25.
     kw = dict(amm_jit_intensity=100, base_with_amm=-2_000_000_000)
-    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, **kw)
-    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
-    taker = w.add_trader("taker", 2, next_order_id=17)
-    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    w, maker, taker = _world_17(**kw)
     data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
     off = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert [f.base for f in off.fills] == [4_200_000_000]  # default: AMM JIT split off
@@ -482,12 +475,7 @@ def test_amm_jit_split_when_enabled():
 def test_price_bands_also_check_the_5min_twap():
     # TWAP 100.1: the oracle (150.12) is 49.97% away — fills allowed — but the fill at
     # 150.25 is 50.1% away >= max(state 10%, 50%) → PriceBandsBreached
-    w = make_world(
-        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=100_100_000
-    )
-    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
-    taker = w.add_trader("taker", 2, next_order_id=17)
-    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    w, maker, taker = _world_17(twap_5min=100_100_000)
     data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err == {"InstructionError": [2, {"Custom": 6023}]}
@@ -541,10 +529,7 @@ def test_amm_fills_taker_remainder_in_place_and_make_when_enabled():
 def test_market_fee_adjustment_rounds_against_the_user():
     # fee_adjustment -33%: taker fee 631_050 - floor(208_246.5) = 422_804;
     # maker rebate 126_210 - ceil(41_649.3) = 84_560
-    w = make_world(slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, fee_adjustment=-33)
-    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
-    taker = w.add_trader("taker", 2, next_order_id=17)
-    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    w, maker, taker = _world_17(fee_adjustment=-33)
     data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err is None, result.logs
@@ -572,12 +557,7 @@ def test_position_reducing_maker_needs_no_free_collateral():
 def test_oracle_too_divergent_from_twap_means_no_fill():
     # 5-min TWAP 75.0 vs oracle 150.12: >= 50% apart → fill_perp_order returns without a
     # fill (no error), so jit-proxy reports NoFill
-    w = make_world(
-        slot=1003, min_auction=0, reserve=150_250_000, long_spread=0, twap_5min=75_000_000
-    )
-    maker = w.add_trader("maker", 1, perps=[Pos(0, 1_200_000_000, -180_000_000)])
-    taker = w.add_trader("taker", 2, next_order_id=17)
-    place_taker(w, taker, LONG, 5_000_000_000, 150_000_000, 150_751_000, 7, at_slot=1000)
+    w, maker, taker = _world_17(twap_5min=75_000_000)
     data = jit_data(17, 5_000_000_000, -3_000_000_000, -40_000, 40_000, price_type=1)
     result = _run(w, maker, [jit_ix(w, maker, taker, data)])
     assert result.err == {"InstructionError": [2, {"Custom": 6009}]}
