@@ -20,6 +20,13 @@ from anchorpy.coder.instruction import InstructionCoder
 from solders.pubkey import Pubkey
 
 from jitmaker.accounts.enums import MarketType
+from jitmaker.chain.pdas import (
+    perp_market_pda,
+    spot_market_pda,
+    state_pda,
+    user_pda,
+    user_stats_pda,
+)
 from jitmaker.sim.ledger import Ledger
 from jitmaker.sim.program.constants import COMPUTE_BUDGET, JIT_DISC, STATE_DISC, USER_DISC
 from jitmaker.sim.program.drift import DriftEngine, Maker
@@ -324,13 +331,8 @@ def _direct(
     return result
 
 
-@cache
-def _pda(program: Pubkey, *seeds: bytes) -> Pubkey:
-    return Pubkey.find_program_address(list(seeds), program)[0]
-
-
 def _state_key(ledger: Ledger, program: Pubkey) -> Pubkey | None:
-    key = _pda(program, b"drift_state")
+    key = state_pda(program)
     account = ledger.get(key)
     if account is not None and account.data[:8] == STATE_DISC:
         return key
@@ -342,8 +344,8 @@ def _all_maps(ledger: Ledger, work: Work, program: Pubkey, state: StateView) -> 
     n_perp = int.from_bytes(state.buf[966:968], "little")
     n_spot = int.from_bytes(state.buf[968:970], "little")
     if n_perp or n_spot:
-        keys = [_pda(program, b"perp_market", i.to_bytes(2, "little")) for i in range(n_perp)]
-        keys += [_pda(program, b"spot_market", i.to_bytes(2, "little")) for i in range(n_spot)]
+        keys = [perp_market_pda(i, program) for i in range(n_perp)]
+        keys += [spot_market_pda(i, program) for i in range(n_spot)]
         keys = [k for k in keys if ledger.get(k) is not None]
     else:
         keys = [k for k, a in ledger.by_owner(program) if a.data[:8] != USER_DISC]
@@ -363,7 +365,7 @@ def _all_maps(ledger: Ledger, work: Work, program: Pubkey, state: StateView) -> 
 def _stats_for(work: Work, ledger: Ledger, user_key: Pubkey, program: Pubkey):
     """The UserStats PDA of a user's authority, if it exists in the ledger."""
     user = work.user(user_key)
-    key = _pda(program, b"user_stats", bytes(user.authority))
+    key = user_stats_pda(user.authority, program)
     return work.stats(key) if ledger.get(key) is not None else None
 
 
@@ -371,9 +373,9 @@ def _referrer_keys(ledger: Ledger, taker_stats, program: Pubkey) -> list[Pubkey]
     """The taker's referrer (User sub-account 0, UserStats) when it has one in the ledger."""
     if taker_stats is None or taker_stats.referrer == Pubkey.default():
         return []
-    authority = bytes(taker_stats.referrer)
-    user = _pda(program, b"user", authority, (0).to_bytes(2, "little"))
-    stats = _pda(program, b"user_stats", authority)
+    authority = taker_stats.referrer
+    user = user_pda(authority, 0, program)
+    stats = user_stats_pda(authority, program)
     if ledger.get(user) is None or ledger.get(stats) is None:
         return []
     return [user, stats]
