@@ -17,6 +17,13 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from jitmaker.accounts.order import ORDER_STRUCT, Order
+from jitmaker.chain.pdas import (
+    perp_market_pda,
+    spot_market_pda,
+    state_pda,
+    user_pda,
+    user_stats_pda,
+)
 from jitmaker.sim.ledger import Account, Ledger
 from jitmaker.sim.program import DRIFT, JIT_PROXY, ExecContext, OrderParams
 from jitmaker.sim.program.constants import (
@@ -40,27 +47,7 @@ MIN_ORDER = 10_000_000
 LAMPORTS = 10_000_000_000
 
 
-def pda(*seeds: bytes) -> Pubkey:
-    return Pubkey.find_program_address(list(seeds), DRIFT)[0]
-
-
-def user_pda(authority: Pubkey, sub: int = 0) -> Pubkey:
-    return pda(b"user", bytes(authority), struct.pack("<H", sub))
-
-
-def stats_pda(authority: Pubkey) -> Pubkey:
-    return pda(b"user_stats", bytes(authority))
-
-
-def perp_market_pda(index: int) -> Pubkey:
-    return pda(b"perp_market", struct.pack("<H", index))
-
-
-def spot_market_pda(index: int) -> Pubkey:
-    return pda(b"spot_market", struct.pack("<H", index))
-
-
-STATE_KEY = pda(b"drift_state")
+STATE_KEY = state_pda(DRIFT)
 
 
 # ------------------------------------------------------------------ account images
@@ -252,7 +239,7 @@ class World:
         self, name: str, seed: int, *, referrer: Trader | None = None, **user_kw
     ) -> Trader:
         kp = Keypair.from_seed(bytes([seed]) * 32)
-        t = Trader(kp, user_pda(kp.pubkey()), stats_pda(kp.pubkey()))
+        t = Trader(kp, user_pda(kp.pubkey()), user_stats_pda(kp.pubkey()))
         self.ledger.put(t.user, Account(LAMPORTS, user_bytes(kp.pubkey(), **user_kw), DRIFT), 0)
         ref = None if referrer is None else referrer.authority
         self.ledger.put(t.stats, Account(LAMPORTS, user_stats_bytes(kp.pubkey(), ref), DRIFT), 0)
