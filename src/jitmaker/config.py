@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import based58
 import yaml
 
 from jitmaker.accounts.enums import MarketType, PostOnlyParam
@@ -125,25 +126,6 @@ class SecretKey:
         return hash(self._bytes)
 
 
-def _b58decode(text: str) -> bytes:
-    num = 0
-    for char in text:
-        num = num * 58 + _B58_ALPHABET.index(char)
-    raw = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
-    pad = len(text) - len(text.lstrip("1"))
-    return b"\x00" * pad + raw
-
-
-def _b58encode(raw: bytes) -> str:
-    num = int.from_bytes(raw, "big")
-    out = ""
-    while num:
-        num, rem = divmod(num, 58)
-        out = _B58_ALPHABET[rem] + out
-    pad = len(raw) - len(raw.lstrip(b"\x00"))
-    return "1" * pad + out
-
-
 def _key_from_bytes(raw: bytes, path: str, source: str) -> SecretKey:
     if len(raw) != 64:
         raise ConfigError(path, f"private key must be 64 bytes (secret + public), got {len(raw)}")
@@ -157,7 +139,7 @@ def _key_from_bytes(raw: bytes, path: str, source: str) -> SecretKey:
         raise ConfigError(path, "private key's public half does not match its secret half")
     key = SecretKey(raw, source)
     # register every textual form so the log redactor can scrub any accidental echo
-    register_secret(_b58encode(raw))
+    register_secret(based58.b58encode(raw).decode())
     register_secret(json.dumps(list(raw)))
     register_secret(json.dumps(list(raw), separators=(",", ":")))
     register_secret(raw.hex())
@@ -177,7 +159,7 @@ def _key_from_text(text: str, path: str, source: str) -> SecretKey:
             ) from None
         return _key_from_list(values, path, source)
     if _B58_RE.match(text) and len(text) >= 64:
-        return _key_from_bytes(_b58decode(text), path, source)
+        return _key_from_bytes(based58.b58decode(text.encode()), path, source)
     raise ConfigError(
         path, "private key is neither a readable file path, a JSON byte array, nor base58"
     )
@@ -465,7 +447,7 @@ def v_pubkey(value: Any, path: str) -> str:
     if (
         not isinstance(value, str)
         or not _B58_RE.match(value.strip())
-        or len(_b58decode(value.strip())) != 32
+        or len(based58.b58decode(value.strip().encode())) != 32
     ):
         raise ConfigError(path, "expected a base58 public key (32 bytes)")
     return value.strip()

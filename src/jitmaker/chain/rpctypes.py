@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, NamedTuple, TypeVar
 
+import based58
+
 from jitmaker.errors import RpcError
 
 __all__ = [
@@ -188,15 +190,6 @@ class EndpointHealth:
         return (self.ok + 1) / (self.ok + self.failures + self.rate_limited + 1)
 
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
 def b58encode(data: bytes) -> str:
-    """Bitcoin-alphabet base58 (memcmp filter bytes are short; speed is irrelevant here)."""
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    """Bitcoin-alphabet base58 text of ``data`` (memcmp filter bytes)."""
+    return based58.b58encode(data).decode()
