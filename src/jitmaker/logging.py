@@ -147,7 +147,7 @@ def configure_logging(
     extra_processors: Iterable[Any] = (),
 ) -> None:
     """Configure structlog (and route stdlib logging through the same redaction)."""
-    stream = stream or sys.stdout
+    stream = stream or _Stdout()
     renderer: Any
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
@@ -174,6 +174,17 @@ def configure_logging(
     root = _stdlib_logging.getLogger()
     root.handlers[:] = [_StructlogHandler()]
     root.setLevel(_stdlib_logging.WARNING)
+
+
+class _Stdout:
+    """Whatever ``sys.stdout`` is at write time (it can be swapped after configuration, e.g.
+    by a supervisor or a test harness); holding the object itself would write to a closed one."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
 
 
 class _StructlogHandler(_stdlib_logging.Handler):

@@ -65,6 +65,33 @@ class Metrics:
             registry=r,
         )
         self.slot = Gauge("jitmaker_slot", "Newest slot seen", registry=r)
+        self.corrupt_payloads = Counter(
+            "jitmaker_corrupt_payloads_total",
+            "Account payloads that did not decode (skipped, counted)",
+            ["feed"],
+            registry=r,
+        )
+        self.resyncs = Counter(
+            "jitmaker_resyncs_total", "Snapshots swapped in after start", ["reason"], registry=r
+        )
+        self.ghost_orders = Counter(
+            "jitmaker_ghost_orders_total", "Orders in our book a snapshot did not have", registry=r
+        )
+        self.missing_orders = Counter(
+            "jitmaker_missing_orders_total", "Orders in a snapshot our book lacked", registry=r
+        )
+        self.recovery = Histogram(
+            "jitmaker_recovery_seconds",
+            "Inputs stale until fresh again",
+            buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
+            registry=r,
+        )
+        self.pnl = Gauge(
+            "jitmaker_pnl_usd", "Account value change since start (USD, at the oracle)", registry=r
+        )
+        self.halted = Gauge(
+            "jitmaker_halted", "1 while the kill switch holds the engine HALTED", registry=r
+        )
         self.set_state("starting")
 
     def set_state(self, state: str) -> None:

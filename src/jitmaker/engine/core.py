@@ -163,7 +163,6 @@ class Engine:
         self._last_slot_frame = 0.0
         self.last_snapshot_at: float | None = None
         self.last_fresh_at: float | None = None
-        self._extra_metrics()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
@@ -436,7 +435,7 @@ class Engine:
             took = now - self._stale_since
             self._stale_since = None
             self.counters.recovery_s.append(took)
-            self.m_recovery.observe(took)
+            self.metrics.recovery.observe(took)
             log.info("inputs_fresh", stale_s=round(took, 3))
         self._set_state(new)
 
@@ -448,42 +447,9 @@ class Engine:
         reason = self.risk.kill_switch.reason
         self.halt(reason.value if reason is not None else "kill switch")
 
-    def _extra_metrics(self) -> None:
-        from prometheus_client import Counter as PCounter
-        from prometheus_client import Gauge, Histogram
-
-        r = self.metrics.registry
-        self.m_corrupt = PCounter(
-            "jitmaker_corrupt_payloads_total",
-            "Account payloads that did not decode (skipped, counted)",
-            ["feed"],
-            registry=r,
-        )
-        self.m_resyncs = PCounter(
-            "jitmaker_resyncs_total", "Snapshots swapped in after start", ["reason"], registry=r
-        )
-        self.m_ghosts = PCounter(
-            "jitmaker_ghost_orders_total", "Orders in our book a snapshot did not have", registry=r
-        )
-        self.m_missing = PCounter(
-            "jitmaker_missing_orders_total", "Orders in a snapshot our book lacked", registry=r
-        )
-        self.m_recovery = Histogram(
-            "jitmaker_recovery_seconds",
-            "Inputs stale until fresh again",
-            buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0),
-            registry=r,
-        )
-        self.m_pnl = Gauge(
-            "jitmaker_pnl_usd", "Account value change since start (USD, at the oracle)", registry=r
-        )
-        self.m_halted = Gauge(
-            "jitmaker_halted", "1 while the kill switch holds the engine HALTED", registry=r
-        )
-
     def _corrupt(self, feed: str, account: str, error: Any) -> None:
         self.counters.corrupt_payloads[feed] += 1
-        self.m_corrupt.labels(feed=feed).inc()
+        self.metrics.corrupt_payloads.labels(feed=feed).inc()
         log.warning(
             "corrupt_payload_skipped",
             feed=feed,
@@ -619,7 +585,7 @@ class Engine:
         if self._pnl_base is None:
             self._pnl_base = value
         pnl = value - self._pnl_base
-        self.m_pnl.set(pnl / 1e6)
+        self.metrics.pnl.set(pnl / 1e6)
         self.counters.pnl_quote = pnl
         if self.risk.kill_switch.record_pnl(pnl, self.slot):
             self._sync_halt()
@@ -695,9 +661,9 @@ class Engine:
         self.counters.resyncs += 1
         self.counters.ghost_orders += report.ghosts
         self.counters.missing_orders += report.missing
-        self.m_resyncs.labels(reason=reason).inc()
-        self.m_ghosts.inc(report.ghosts)
-        self.m_missing.inc(report.missing)
+        self.metrics.resyncs.labels(reason=reason).inc()
+        self.metrics.ghost_orders.inc(report.ghosts)
+        self.metrics.missing_orders.inc(report.missing)
         now = self.clock()
         for name in ("auctions", "book", "own_users"):
             self.gate.observe(name, self.slot, now)
@@ -1317,7 +1283,7 @@ class Engine:
         """HALTED: no new attempts until an operator restarts (in-flight ones resolve)."""
         if self.state == EngineState.HALTED:
             return
-        self.m_halted.set(1)
+        self.metrics.halted.set(1)
         self.halt_reason = reason
         self.counters.halts.append({"slot": self.slot, "reason": reason})
         log.error("halted", reason=reason)
