@@ -22,6 +22,7 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from jitmaker.accounts.enums import MarketType, OrderType, PositionDirection, PostOnlyParam
+from jitmaker.intmath import div_trunc
 from jitmaker.sim.ledger import Account
 from jitmaker.sim.state import SLOT_SECONDS_DEN, SLOT_SECONDS_NUM, Chain
 from jitmaker.sim.world import (
@@ -47,14 +48,9 @@ BASE_PRECISION = 1_000_000_000
 PERCENT_UNITS = 1_000_000  # offsets are computed in millionths
 
 
-def _div_trunc(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
-
-
 def _frac(price: int, bps: float) -> int:
     """``price * bps / 10_000`` as an integer (bps may be negative), truncated toward zero."""
-    return _div_trunc(price * round(bps * 100), PERCENT_UNITS)
+    return div_trunc(price * round(bps * 100), PERCENT_UNITS)
 
 
 @dataclass(slots=True)

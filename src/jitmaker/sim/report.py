@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from solders.pubkey import Pubkey
 
+from jitmaker.intmath import div_trunc
 from jitmaker.sim.world import World, user_pda
 
 __all__ = ["Report"]
@@ -40,11 +41,6 @@ __all__ = ["Report"]
 BASE_PRECISION = 1_000_000_000
 _PERPS_AT = 424
 _PERP_SIZE = 96
-
-
-def _div_trunc(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
 
 
 def _enum_name(value: Any) -> Any:
@@ -166,7 +162,7 @@ class Report:
                 if base == 0 and quote == 0:
                     continue
                 price = oracle.get(market_index, 0)
-                value = quote + _div_trunc(base * price, BASE_PRECISION)
+                value = quote + div_trunc(base * price, BASE_PRECISION)
                 pnl += value
                 positions.append(
                     {

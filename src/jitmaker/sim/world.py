@@ -21,6 +21,11 @@ from typing import Any
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from jitmaker.accounts.discriminators import (
+    PRELAUNCH_ORACLE_DISCRIMINATOR,
+    PRICE_UPDATE_V2_DISCRIMINATOR,
+    PYTH_LAZER_ORACLE_DISCRIMINATOR,
+)
 from jitmaker.accounts.enums import OracleSource
 from jitmaker.errors import SimulatorError
 from jitmaker.sim.ledger import Account, Ledger
@@ -263,7 +268,7 @@ def encode_price_update_v2(
     raw = _pull_raw(price, source)
     raw_conf = _pull_raw(conf, source)
     body = (
-        hashlib.sha256(b"account:PriceUpdateV2").digest()[:8]
+        PRICE_UPDATE_V2_DISCRIMINATOR
         + bytes(32)  # write authority
         + b"\x01"  # VerificationLevel::Full
         + feed_id
@@ -291,12 +296,12 @@ def encode_oracle(
         return encode_price_update_v2(price, conf, slot, unix_ts, source), PYTH_RECEIVER_ID
     if source in _LAZER_MULTIPLE:
         raw = _pull_raw(price, source)
-        data = hashlib.sha256(b"account:PythLazerOracle").digest()[:8] + struct.pack(
+        data = PYTH_LAZER_ORACLE_DISCRIMINATOR + struct.pack(
             "<qQQi4xQ", raw, unix_ts * 1_000_000, slot, PYTH_EXPONENT, _pull_raw(conf, source)
         )
         return data, DRIFT_PROGRAM_ID
     if source == OracleSource.PRELAUNCH:
-        data = hashlib.sha256(b"account:PrelaunchOracle").digest()[:8] + struct.pack(
+        data = PRELAUNCH_ORACLE_DISCRIMINATOR + struct.pack(
             "<qqQQQH", price, price * 2, conf, slot, slot, 0
         )
         return data + bytes(120 - len(data)), DRIFT_PROGRAM_ID
