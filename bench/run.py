@@ -83,9 +83,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (RESULTS / "machine.json").write_text(json.dumps(machine, indent=1) + "\n")
-    print(f"wrote {RESULTS / 'latest.json'} ({len(rows)} rows)")
+    # only a full run replaces the committed latest.json; a subset or --quick run goes aside
+    name = "latest" if not (args.only or args.quick) else "partial"
+    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (
+        RESULTS / f"{name}-machine.json" if name == "partial" else RESULTS / "machine.json"
+    ).write_text(json.dumps(machine, indent=1) + "\n")
+    print(f"wrote {RESULTS / (name + '.json')} ({len(rows)} rows)")
     return 0
 
 
