@@ -10,13 +10,16 @@ Two modes (``make soak`` runs the first):
   Judged against the simulator's ground truth: every fill it recorded for our maker counted
   by the bot exactly once, positions never beyond the cap, no new transaction received while
   the bot's inputs were stale, every fault recovered.
-* ``memory`` - hours of chain time at fast slots with a light fault schedule, sampling RSS,
-  traced Python heap and the asyncio task count; flat means bounded.
+* ``memory`` - hours of chain time at fast slots with a light fault schedule. The simulator
+  runs in a child process (``bench.soak_simproc``), so what is sampled is the bot's process
+  alone (``bench.soak_probe``): RSS, malloc in use/free, allocated blocks, gc objects, tasks
+  and the length of every map the engine holds, without tracemalloc unless ``--trace``. Flat
+  means a least-squares slope per chain hour within tolerance over the second half.
 
 Results go to ``bench/results/soak.json`` (faults) and ``bench/results/soak_memory.json``.
 
 Usage: python -m bench.soak [--mode faults|memory|both] [--duration S] [--faults N]
-       [--slot-ms MS] [--seed N] [--hours H]
+       [--slot-ms MS] [--seed N] [--hours H] [--max-wall S] [--sample S] [--trace]
 """
 
 from __future__ import annotations
@@ -95,21 +98,6 @@ def quantiles(values: list[float]) -> dict[str, Any]:
     return {"count": len(data), "p50": rank(50), "p95": rank(95), "max": round(data[-1], 3)}
 
 
-def heap_by_owner(snapshot: Any) -> dict[str, float]:
-    """Traced Python heap (MB) by who allocated it: the simulator, the bot, or libraries."""
-    out = {"sim": 0.0, "bot": 0.0, "other": 0.0}
-    for stat in snapshot.statistics("filename"):
-        name = stat.traceback[0].filename
-        owner = "sim" if "/jitmaker/sim/" in name else "bot" if "/jitmaker/" in name else "other"
-        out[owner] += stat.size / 2**20
-    return {k: round(v, 1) for k, v in out.items()}
-
-
-def rss_mb() -> float:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 # ------------------------------------------------------------------------------ setup
 
 
@@ -125,18 +113,22 @@ async def start_bot(
     dead_primary: str | None = None,
     dead_ws: str | None = None,
     record_sends: bool = True,
+    sim: Any = None,
 ) -> tuple[Any, Any, Any, asyncio.Task]:
     """A simulator and a running Engine on it (RUNNING before this returns).
 
     ``dead_primary``/``dead_ws``: endpoints that refuse connections, configured as the
-    primaries with the simulator as the failover endpoint."""
+    primaries with the simulator as the failover endpoint. ``sim``: an already started
+    simulator (e.g. ``bench.soak_simproc.RemoteSim``); by default one is made in-process."""
     from jitmaker.config import parse_config
     from jitmaker.engine import Engine, EngineState
     from jitmaker.risk import RiskGate
-    from jitmaker.sim.app import Simulator
 
-    sim = Simulator(None, seed=seed, slot_ms=slot_ms, report_path=report_path)
-    await sim.start()
+    if sim is None:
+        from jitmaker.sim.app import Simulator
+
+        sim = Simulator(None, seed=seed, slot_ms=slot_ms, report_path=report_path)
+        await sim.start()
     keypair = bot_keypair(str(seed))
     sim.fund(keypair.pubkey(), 100_000 * 10**6)
     raw = {
@@ -573,32 +565,149 @@ def verdict(result: dict[str, Any]) -> list[str]:
 
 # ------------------------------------------------------------------------------ memory soak
 
+# Flat means, over the second half of the run (the first half is warm-up: caches, bounded
+# rings and the book fill), a least-squares slope per chain hour no larger than these.
+RSS_TOL_MB_PER_H = 1.0
+BLOCKS_TOL_FRACTION_PER_H = 0.01  # of the mean allocated blocks
+TASKS_TOL_PER_H = 0.5
+
+
+def _trend(samples: list[dict[str, Any]], get: Any) -> dict[str, Any]:
+    from bench.soak_probe import slope
+
+    pts = [(s["chain_h"], get(s)) for s in samples]
+    pts = [(x, y) for x, y in pts if y is not None]
+    if not pts:
+        return {}
+    ys = [y for _, y in pts]
+    b, se = slope([x for x, _ in pts], ys)
+    return {
+        "warm": pts[0][1],
+        "end": pts[-1][1],
+        "min": min(ys),
+        "max": max(ys),
+        "mean": round(sum(ys) / len(ys), 1),
+        "slope_per_chain_h": round(b, 3),
+        "stderr": round(se, 3),
+    }
+
+
+def memory_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Trends over the second half of the run and whether each one is flat."""
+    if len(samples) < 4:
+        return {"verdict": "too few samples", "flat": False}
+    total = samples[-1]["chain_h"]
+    half = [s for s in samples if s["chain_h"] >= total / 2]
+    first = [s for s in samples if s["chain_h"] < total / 2]
+    trends = {
+        "rss_mb": _trend(half, lambda s: s["rss_mb"]),
+        "anon_mb": _trend(half, lambda s: s["anon_mb"]),
+        "blocks": _trend(half, lambda s: s["blocks"]),
+        "gc_objects": _trend(half, lambda s: s["gc_objects"]),
+        "tasks": _trend(half, lambda s: s["tasks"]),
+        "steady_tasks": _trend(half, lambda s: s["steady_tasks"]),
+        "malloc_in_use_mb": _trend(half, lambda s: s["malloc"].get("in_use_mb")),
+        "malloc_free_mb": _trend(half, lambda s: s["malloc"].get("free_mb")),
+        "malloc_mmap_mb": _trend(half, lambda s: s["malloc"].get("mmap_mb")),
+        "sim_rss_mb": _trend(half, lambda s: s.get("sim_rss_mb")),
+    }
+    if "traced_mb" in samples[-1]:
+        trends["traced_mb"] = _trend(half, lambda s: s["traced_mb"])
+    blocks_tol = BLOCKS_TOL_FRACTION_PER_H * trends["blocks"]["mean"]
+    checks = {
+        "rss": trends["rss_mb"]["slope_per_chain_h"] <= RSS_TOL_MB_PER_H,
+        "blocks": trends["blocks"]["slope_per_chain_h"] <= blocks_tol,
+        # the long-lived tasks are constant; per-transaction ones come and go with the flow
+        "tasks": trends["steady_tasks"]["min"] == trends["steady_tasks"]["max"]
+        and trends["tasks"]["slope_per_chain_h"] <= TASKS_TOL_PER_H,
+    }
+    # a structure grows if it trends up over the second half and passes its first-half peak
+    growing = {}
+    for key in samples[-1]["structures"]:
+        t = _trend(half, lambda s, k=key: s["structures"].get(k))
+        before = max((s["structures"].get(key, 0) for s in first), default=0)
+        if t and t["slope_per_chain_h"] > 0 and t["max"] > before and t["end"] > t["warm"]:
+            growing[key] = {**t, "first_half_max": before}
+    return {
+        "second_half_from_chain_h": round(total / 2, 2),
+        "tolerance_per_chain_h": {
+            "rss_mb": RSS_TOL_MB_PER_H,
+            "blocks": round(blocks_tol),
+            "tasks": TASKS_TOL_PER_H,
+        },
+        "trends": trends,
+        "checks": checks,
+        "structures_growing": growing,
+        "flat": all(checks.values()),
+        "verdict": "flat" if all(checks.values()) else "NOT flat",
+    }
+
+
+def _compact(samples: list[dict[str, Any]]) -> dict[str, int]:
+    """Move structures that never changed out of the samples; returns them once."""
+    keys = set().union(*(s["structures"] for s in samples)) if samples else set()
+    constant = {}
+    for key in sorted(keys):
+        values = {s["structures"].get(key) for s in samples}
+        if len(values) == 1:
+            constant[key] = values.pop()
+            for s in samples:
+                s["structures"].pop(key, None)
+    return constant
+
+
+def _top_diff(old: Any, new: Any, key: str, n: int) -> list[dict[str, Any]]:
+    out = []
+    for stat in new.compare_to(old, key)[:n]:
+        frame = stat.traceback[0]
+        out.append(
+            {
+                "where": f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}",
+                "size_diff_kb": round(stat.size_diff / 1024, 1),
+                "count_diff": stat.count_diff,
+                "size_kb": round(stat.size / 1024, 1),
+            }
+        )
+    return out
+
 
 async def run_memory(
     *,
-    hours: float = 3.0,
-    slot_ms: int = 20,
+    hours: float = 6.0,
+    slot_ms: int = 40,
     seed: int = 31,
-    sample_s: float = 30.0,
+    sample_s: float = 20.0,
     fault_every_s: float = 60.0,
-    trace: bool = True,
+    trace: bool = False,
     progress: bool = False,
-    max_wall_s: float = 1500.0,
+    max_wall_s: float = 3300.0,
 ) -> dict[str, Any]:
-    """Hours of chain time (400 ms slots) at ``slot_ms``; memory and tasks sampled. Stops
-    early at ``max_wall_s`` (a loaded machine cannot keep fast slots): see ``chain_hours``."""
+    """Hours of chain time (400 ms slots) at ``slot_ms``, the simulator in a child process;
+    the bot's process sampled alone. Stops early at ``max_wall_s`` (a loaded machine cannot
+    keep fast slots): see ``chain_hours``. ``trace``: tracemalloc snapshots at the start of
+    the second half and at the end, diffed by line (inflates RSS; for attribution only)."""
+    from bench import soak_probe as probe
+    from bench.soak_simproc import RemoteSim
+
     slots_wanted = int(hours * 3600 / 0.4)
     if trace:
         tracemalloc.start(1)
+    remote = RemoteSim(seed=seed, slot_ms=slot_ms)
+    await remote.start()
     # the kill switch's failure streak is loosened here: this run measures memory and tasks
     # across hours of recovery churn, and a halted bot would exercise nothing (the fault run
     # keeps the defaults)
-    sim, engine, keypair, task = await start_bot(
-        seed=seed,
-        slot_ms=slot_ms,
-        jit={"killSwitch": {"maxConsecutiveFailures": 1000}},
-        record_sends=False,
-    )
+    try:
+        sim, engine, keypair, task = await start_bot(
+            seed=seed,
+            slot_ms=slot_ms,
+            jit={"killSwitch": {"maxConsecutiveFailures": 1000}},
+            record_sends=False,
+            sim=remote,
+        )
+    except BaseException:
+        await remote.stop()
+        raise
     rng = random.Random(seed)
     driver = FaultDriver(sim, engine, keypair, rng)
     start_slot, started = sim.slot, time.monotonic()
@@ -606,33 +715,58 @@ async def run_memory(
     next_sample = started
     next_fault = started + fault_every_s
     kinds = iter(fault_plan(10_000, rng))
+    snapshots: dict[str, Any] = {}
+    stop_reason = "hours reached"
     try:
-        while sim.slot - start_slot < slots_wanted and not task.done():
+        while sim.slot - start_slot < slots_wanted:
+            if task.done():
+                stop_reason = "engine exited"
+                break
+            if not remote.alive:
+                stop_reason = "simulator child exited"
+                break
             if time.monotonic() - started > max_wall_s:
+                stop_reason = "max wall time"
                 break
             now = time.monotonic()
             if now >= next_fault:
                 await driver.inject(next(kinds))
                 next_fault = time.monotonic() + fault_every_s
             if now >= next_sample:
+                chain_h = (sim.slot - start_slot) * 0.4 / 3600
                 gc.collect()
-                heap = heap_by_owner(tracemalloc.take_snapshot()) if trace else {}
-                samples.append(
-                    {
-                        "wall_s": round(now - started, 1),
-                        "chain_h": round((sim.slot - start_slot) * 0.4 / 3600, 3),
-                        "rss_mb": round(rss_mb(), 1),
-                        "heap_mb": heap,
-                        "tasks": len(asyncio.all_tasks()),
-                        "auction_users": len(engine.auction_users),
-                        "in_flight": len(engine.executor.in_flight),
-                        "sender_pending": engine.sender.inflight,
-                    }
-                )
+                t0 = time.perf_counter()
+                row: dict[str, Any] = {
+                    "wall_s": round(now - started, 1),
+                    "chain_h": round(chain_h, 3),
+                    **probe.sample(engine),
+                    "sim_rss_mb": remote.rss_mb(),
+                }
+                if trace:
+                    row["traced_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
+                    if "half" not in snapshots and chain_h >= hours / 2:
+                        snapshots["half"] = tracemalloc.take_snapshot()
+                row["probe_ms"] = round((time.perf_counter() - t0) * 1000)
+                samples.append(row)
                 if progress:
-                    print("  ", samples[-1], flush=True)
+                    st = row["structures"]
+                    print(
+                        f"  [{row['wall_s']:7.1f}s] chain_h={row['chain_h']:.3f}"
+                        f" rss={row['rss_mb']} anon={row['anon_mb']}"
+                        f" malloc={row['malloc']} blocks={row['blocks']}"
+                        f" gc={row['gc_objects']} tasks={row['tasks']}/{row['steady_tasks']}"
+                        f" sim_rss={row['sim_rss_mb'] and round(row['sim_rss_mb'], 1)}"
+                        f" users={st.get('engine.auction_users')}"
+                        f" in_flight={st.get('engine.executor.in_flight')}"
+                        f" dlob_nodes={st.get('engine.dlob._nodes')}"
+                        f" faults={len(driver.records)} probe_ms={row['probe_ms']}",
+                        flush=True,
+                    )
                 next_sample = now + sample_s
             await asyncio.sleep(0.5)
+        chain_hours = (sim.slot - start_slot) * 0.4 / 3600
+        if trace:
+            snapshots["end"] = tracemalloc.take_snapshot()
         state_before_stop = engine.state
         engine.stop("soak finished")
         summary = await task
@@ -640,29 +774,58 @@ async def run_memory(
         if not task.done():
             engine.stop("soak aborted")
             await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
+        await remote.stop()
         if trace:
             tracemalloc.stop()
+    wall_s = time.monotonic() - started
     recovered = [r for r in driver.records if r.recovered_at is not None]
-    # "warm" is a quarter in (caches, bounded rings and the book filled); compare with the end
-    warm = samples[min(len(samples) - 1, max(1, len(samples) // 4))] if samples else {}
-    last = samples[-1] if samples else {}
+    judged = memory_verdict(samples)
+    constant = _compact(samples)
+    attribution = {}
+    if "half" in snapshots and "end" in snapshots:
+        attribution = {
+            "by_line": _top_diff(snapshots["half"], snapshots["end"], "lineno", 25),
+            "by_file": _top_diff(snapshots["half"], snapshots["end"], "filename", 15),
+        }
+    t = judged.get("trends", {})
+
+    def warm_end(key: str) -> dict[str, Any]:
+        got = t.get(key, {})
+        return {k: got.get(k) for k in ("warm", "end", "slope_per_chain_h", "stderr")}
+
     return {
         "mode": "memory",
+        "layout": "simulator in a child process; figures are the bot's process alone",
         "seed": seed,
         "slot_ms": slot_ms,
-        "wall_s": round(time.monotonic() - started, 1),
-        "chain_hours": round((sim.slot - start_slot) * 0.4 / 3600, 2),
+        "trace": trace,
+        "wall_s": round(wall_s, 1),
+        "chain_hours": round(chain_hours, 2),
+        "stop_reason": stop_reason,
+        "verdict": judged["verdict"],
+        "bot_rss_mb": warm_end("rss_mb"),
+        "bot_anon_mb": warm_end("anon_mb"),
+        "bot_blocks": warm_end("blocks"),
+        "bot_gc_objects": warm_end("gc_objects"),
+        "bot_tasks": warm_end("tasks"),
+        "bot_steady_tasks": warm_end("steady_tasks"),
+        "sim_child_rss_mb": warm_end("sim_rss_mb"),
         "faults_injected": len(driver.records),
         "faults_recovered": len(recovered),
-        "rss_mb": {"warm": warm.get("rss_mb"), "end": last.get("rss_mb")},
-        "heap_mb": {"warm": warm.get("heap_mb"), "end": last.get("heap_mb")},
-        "tasks": {"warm": warm.get("tasks"), "end": last.get("tasks")},
         "fills": summary["fills"],
         "attempts": summary["attempts"],
         "halts": summary["halts"],
         "state_before_stop": state_before_stop,
         "unrecovered": [asdict(r) for r in driver.records if r.recovered_at is None],
+        "sim_errors": remote.drain(),
+        "sim_stats": {k: v for k, v in (remote.final_stats or {}).items() if k != "fault_events"},
+        "judgement": judged,
+        "tracemalloc_diff_second_half": attribution,
+        "constant_structures": constant,
+        "gc_types": {
+            "warm": samples[len(samples) // 2].get("gc_types") if samples else None,
+            "end": samples[-1].get("gc_types") if samples else None,
+        },
         "samples": samples,
     }
 
@@ -684,8 +847,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=int, default=36)
     parser.add_argument("--slot-ms", type=int, default=None)
     parser.add_argument("--seed", type=int, default=21)
-    parser.add_argument("--hours", type=float, default=3.0, help="memory soak, chain hours")
-    parser.add_argument("--max-wall", type=float, default=1500.0, help="memory soak cap, s")
+    parser.add_argument("--hours", type=float, default=6.0, help="memory soak, chain hours")
+    parser.add_argument("--max-wall", type=float, default=3300.0, help="memory soak cap, s")
+    parser.add_argument("--sample", type=float, default=20.0, help="memory soak, sample every S")
+    parser.add_argument(
+        "--trace", action="store_true", help="memory soak: tracemalloc diff (inflates RSS)"
+    )
+    parser.add_argument("--out", default=None, help="memory soak result file name in results/")
     parser.add_argument("--log", default=None, help="engine log file (default: discarded)")
     args = parser.parse_args(argv)
     from jitmaker.logging import configure_logging
@@ -718,13 +886,18 @@ def main(argv: list[str] | None = None) -> int:
                 hours=args.hours,
                 slot_ms=args.slot_ms or 40,
                 seed=args.seed + 10,
+                sample_s=args.sample,
+                trace=args.trace,
                 progress=True,
                 max_wall_s=args.max_wall,
             )
         )
-        path = _write("soak_memory.json", result)
-        print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=1))
-        print(f"written {path}")
+        path = _write(args.out or "soak_memory.json", result)
+        hidden = ("samples", "constant_structures", "judgement")
+        print(json.dumps({k: v for k, v in result.items() if k not in hidden}, indent=1))
+        print(json.dumps(result["judgement"].get("checks"), indent=1))
+        print(f"written {path}; verdict: {result['verdict']}")
+        code |= result["verdict"] != "flat"
     return code
 
 
