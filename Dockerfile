@@ -8,7 +8,8 @@ FROM ${BASE_IMAGE} AS build
 # Networks that intercept TLS need their CA to reach the package index: pass it (PEM text; a CA
 # certificate is public) with --build-arg PIP_EXTRA_CA="$(cat my-ca.crt)". Build stage only.
 ARG PIP_EXTRA_CA=""
-# zstandard 0.18 (pinned by driftpy) has no wheel for every platform: compile it here only.
+# zstandard 0.18 (pinned by driftpy) has no wheel for every platform, and jitmaker's decoder
+# accelerator (accounts/_speedups.c) is C: compile them here only.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         gcc libc6-dev python3-dev >/dev/null \
@@ -25,7 +26,7 @@ RUN set -e; \
     /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --require-hashes \
         -r requirements.lock -r requirements-build.lock; \
     rm -f /tmp/extra-ca.pem /tmp/ca-bundle.pem
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
 RUN /opt/jitmaker/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps \
         --no-build-isolation . \

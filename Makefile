@@ -11,7 +11,8 @@ venv: $(STAMP)
 
 # Build the virtualenv from the hash-locked requirements; the package itself
 # goes in editable, without touching the index (its build backend is locked too).
-$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml setup.py \
+		src/jitmaker/accounts/_speedups.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r requirements.lock -r requirements-dev.lock
@@ -48,4 +49,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info
+	rm -rf $(VENV) build dist src/*.egg-info src/jitmaker/accounts/_speedups.*.so
