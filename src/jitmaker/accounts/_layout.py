@@ -23,7 +23,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from jitmaker.accounts._getter import field_getter
+from jitmaker.accounts._getter import enum_getter, field_getter
 from jitmaker.accounts.order import ORDER_STRUCT, Order
 from jitmaker.errors import DecodeError, EncodeError
 
@@ -175,15 +175,6 @@ def _format(kind: Any) -> str:
     raise ValueError(f"unknown field type {kind!r}")
 
 
-def _enum_getter(index: int, enum: type[IntEnum]) -> property:
-    members = tuple(enum)
-
-    def get(self: tuple) -> Any:
-        return members[self[index]]
-
-    return property(get)
-
-
 def _pubkey_getter(index: int) -> property:
     def get(self: tuple) -> Pubkey:
         return _pubkey_from_bytes(self[index])
@@ -208,7 +199,7 @@ def record(
     }
     for index, (fname, kind) in enumerate(fields):
         if _is_enum(kind):
-            ns[fname] = _enum_getter(index, kind)
+            ns[fname] = enum_getter(index, tuple(kind), fname)
         elif kind == "pubkey":
             ns[fname] = _pubkey_getter(index)
             ns[f"{fname}_bytes"] = field_getter(index, f"{fname}_bytes")

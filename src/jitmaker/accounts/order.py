@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from jitmaker.accounts._getter import field_getter
+from jitmaker.accounts._getter import enum_getter, field_getter
 from jitmaker.accounts.enums import (
     MarketType,
     OrderStatus,
@@ -99,15 +99,6 @@ _BOOL_FIELDS = frozenset({"reduce_only", "post_only", "immediate_or_cancel"})
 _DEFAULTS: tuple[Any, ...] = tuple(False if name in _BOOL_FIELDS else 0 for name in ORDER_FIELDS)
 
 
-def _enum_property(index: int, enum: type) -> property:
-    members = tuple(enum)  # IntEnum members in value order 0..n-1
-
-    def get(self: tuple) -> Any:
-        return members[self[index]]
-
-    return property(get)
-
-
 class Order(tuple):
     """One order slot. Immutable; use ``replace`` to derive a changed copy."""
 
@@ -190,7 +181,8 @@ class Order(tuple):
 
 for _i, _name in enumerate(ORDER_FIELDS):
     if _name in _ENUM_FIELDS:
-        setattr(Order, _name, _enum_property(_i, _ENUM_FIELDS[_name]))
+        # IntEnum members in value order 0..n-1
+        setattr(Order, _name, enum_getter(_i, tuple(_ENUM_FIELDS[_name]), _name))
     else:
         setattr(Order, _name, field_getter(_i, _name))
 del _i, _name

@@ -1,8 +1,9 @@
 """The Drift User account (4376 bytes): fast decode, exact encode, convenient construction.
 
 ``decode_user`` validates length, discriminator and every enum byte, then builds the record
-with a handful of C-level ``struct`` calls: one ``iter_unpack`` each for the 8 spot positions,
-8 perp positions and 32 order slots, one ``unpack_from`` for the trailing scalars. All 32
+with a handful of C-level calls: one record unpack each for the used spot positions, perp
+positions and order slots (``_getter.record_codec``: the C accelerator where built, else
+``struct.iter_unpack``), one ``unpack_from`` for the trailing scalars. All 32
 order slots are returned in account order (driftpy's decoder drops non-open ones).
 
 ``User.authority`` / ``User.delegate`` are solders ``Pubkey`` objects built on each access
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+from jitmaker.accounts._getter import record_codec
 from jitmaker.accounts._layout import Record, record
 from jitmaker.accounts.discriminators import USER_DISCRIMINATOR
 from jitmaker.accounts.enums import MarginMode, OrderStatus, UserStatus
@@ -251,9 +253,9 @@ def _check_user(data: bytes) -> None:
                 )
 
 
-_spot_iter = SPOT_POSITION_STRUCT.iter_unpack
-_perp_iter = PERP_POSITION_STRUCT.iter_unpack
-_order_iter = ORDER_STRUCT.iter_unpack
+_spots_unpack = record_codec(SpotPosition, SPOT_POSITION_STRUCT.format).unpack
+_perps_unpack = record_codec(PerpPosition, PERP_POSITION_STRUCT.format).unpack
+_orders_unpack = record_codec(Order, ORDER_STRUCT.format).unpack
 _head_unpack = _HEAD.unpack_from
 _from_bytes = int.from_bytes
 _ZERO_SPOT = bytes(40)
@@ -289,10 +291,7 @@ def decode_user(data: bytes) -> Any:
     if n:
         if data[_C6[0] : _SPOTS_AT + 40 * n : 40].translate(None, _C6[3]):
             _check_user(data)
-        spots = (
-            *map(SpotPosition, _spot_iter(data[_SPOTS_AT : _SPOTS_AT + 40 * n])),
-            *_EMPTY_SPOTS[n],
-        )
+        spots = _spots_unpack(data, _SPOTS_AT, n, _EMPTY_SPOTS[n])
     else:
         spots = _EMPTY_SPOTS[0]
     if data.startswith(_ZERO_PERP, _ORDERS_AT - 96):
@@ -300,10 +299,7 @@ def decode_user(data: bytes) -> Any:
     else:
         n = MAX_PERP_POSITIONS
     if n:
-        perps = (
-            *map(PerpPosition, _perp_iter(data[_PERPS_AT : _PERPS_AT + 96 * n])),
-            *_EMPTY_PERPS[n],
-        )
+        perps = _perps_unpack(data, _PERPS_AT, n, _EMPTY_PERPS[n])
     else:
         perps = _EMPTY_PERPS[0]
     # orders: up to the last slot with a non-zero status, if every slot after it is all zero
@@ -321,7 +317,7 @@ def decode_user(data: bytes) -> Any:
             or data[_C5[0] : end : ORDER_SIZE].translate(None, _C5[3])
         ):
             _check_user(data)
-        orders = (*map(Order, _order_iter(data[_ORDERS_AT:end])), *_EMPTY_ORDERS[n])
+        orders = _orders_unpack(data, _ORDERS_AT, n, _EMPTY_ORDERS[n])
     else:
         orders = _EMPTY_ORDERS[0]
     return _new(User, (*_head_unpack(data, 8), spots, perps, orders, *_tail_unpack(data, _TAIL_AT)))

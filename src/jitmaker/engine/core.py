@@ -24,6 +24,7 @@ from jitmaker.accounts import (
     decode_spot_market,
     decode_user,
 )
+from jitmaker.accounts._getter import SPEEDUPS
 from jitmaker.auction import is_auction_complete
 from jitmaker.chain.maker_tx import MakerTxBuilder
 from jitmaker.chain.pdas import perp_market_pda, spot_market_pda, user_pda
@@ -262,6 +263,7 @@ class Engine:
             authority=str(self.authority),
             dry_run=cfg.dry_run,
             mode=cfg.execution_mode.value,
+            speedups=SPEEDUPS,  # the C decoder accelerator (False: pure-Python fallback)
         )
 
     async def _bootstrap_with_retry(self, attempts: int = 8) -> None:
