@@ -4,7 +4,9 @@ Every timed operation decodes AND reads the main fields of each open order (stat
 direction, price, base_asset_amount, base_asset_amount_filled, slot, auction_start_price,
 auction_end_price, auction_duration, oracle_price_offset, market_index, order_id), so lazy
 decoding could not hide work. Ours reads through the named properties (enum fields return
-IntEnum members); one extra row reads through the ``I_*`` index constants.
+IntEnum members); one extra row reads through the ``I_*`` index constants. The rows say whether
+the C accelerator (``jitmaker.accounts._speedups``) was in use; when it was, the 32-order rows
+are measured again in a child process with it switched off (``[pure-Python fallback]``).
 
 Baselines:
 * ``driftpy.decode.user.decode_user`` (hand-written; returns only open orders),
@@ -24,7 +26,10 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,6 +52,7 @@ from jitmaker.accounts import (
     decode_users_from_gpa,
     encode_user,
 )
+from jitmaker.accounts._getter import SPEEDUPS
 from jitmaker.accounts.order import (
     I_AUCTION_DURATION,
     I_AUCTION_END,
@@ -330,64 +336,87 @@ def interleaved(cases: dict[str, tuple], reps: int) -> dict[str, float]:
 # ---------------------------------------------------------------- run
 
 
+def _account_rows(
+    rng: random.Random, coder: AccountsCoder, n_orders: int, number: int, quick: bool, tag: str = ""
+) -> list[dict]:
+    """Ours against driftpy and anchorpy on one account with ``n_orders`` open orders."""
+    reps = 3 if quick else 9
+    pool = [make_user(rng, n_orders) for _ in range(50)]
+    for data in pool[:10]:
+        _cross_check(data, coder)
+    data = pool[0]
+    if quick:
+        number //= 4
+    t = interleaved(
+        {
+            "decode_only": (lambda d=data: decode_user(d), number),
+            "ours": (lambda d=data: read_ours(decode_user(d)), number),
+            "ours_idx": (lambda d=data: read_ours_indexed(decode_user(d)), number),
+            "theirs_decode": (lambda d=data: driftpy_decode_user(d), max(1, number // 8)),
+            "theirs": (
+                lambda d=data: read_driftpy(driftpy_decode_user(d)),
+                max(1, number // 8),
+            ),
+            "anchor": (lambda d=data: read_anchor(coder.decode(d)), 4 if quick else 10),
+        },
+        reps,
+    )
+    decode_only, ours, ours_idx = t["decode_only"], t["ours"], t["ours_idx"]
+    theirs_decode, theirs, anchor = t["theirs_decode"], t["theirs"], t["anchor"]
+    extra = {"speedups": SPEEDUPS}
+    label = f"decode_user + read orders ({n_orders} open orders){tag}"
+    targets = {"target_speedup": 10} if n_orders == 32 and not tag else {}
+    return [
+        row(
+            f"decode_user only, no reads ({n_orders} open orders){tag}",
+            decode_only,
+            "driftpy decode_user only",
+            theirs_decode,
+            **extra,
+        ),
+        row(label, ours, "driftpy decode_user + read", theirs, **targets, **extra),
+        row(
+            f"{label}, via I_* indexes",
+            ours_idx,
+            "driftpy decode_user + read",
+            theirs,
+            **targets,
+            **extra,
+        ),
+        row(
+            label,
+            ours,
+            "anchorpy AccountsCoder.decode + read",
+            anchor,
+            **({"target_speedup": 150} if n_orders == 32 and not tag else {}),
+            **extra,
+        ),
+    ]
+
+
+def _fallback_rows(quick: bool) -> list[dict]:
+    """The 32-order rows again with the C accelerator switched off (``JITMAKER_NO_SPEEDUPS``),
+    in a child process because the choice is made at import; driftpy is re-measured there."""
+    env = {**os.environ, "JITMAKER_NO_SPEEDUPS": "1"}
+    cmd = [sys.executable, "-m", "bench.bench_decode", "--fallback"] + (
+        ["--quick"] if quick else []
+    )
+    out = subprocess.run(
+        cmd, cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"fallback bench failed: {out.stderr[-1000:]}")
+    return json.loads(out.stdout)
+
+
 def run(quick: bool = False) -> list[dict]:
     rng = random.Random(20261122)
     coder = _anchor_coder()
     rows: list[dict] = []
-    reps = 3 if quick else 9
     for n_orders, number in ((32, 400), (1, 2000), (0, 2000)):
-        pool = [make_user(rng, n_orders) for _ in range(50)]
-        for data in pool[:10]:
-            _cross_check(data, coder)
-        data = pool[0]
-        if quick:
-            number //= 4
-
-        t = interleaved(
-            {
-                "decode_only": (lambda d=data: decode_user(d), number),
-                "ours": (lambda d=data: read_ours(decode_user(d)), number),
-                "ours_idx": (lambda d=data: read_ours_indexed(decode_user(d)), number),
-                "theirs_decode": (lambda d=data: driftpy_decode_user(d), max(1, number // 8)),
-                "theirs": (
-                    lambda d=data: read_driftpy(driftpy_decode_user(d)),
-                    max(1, number // 8),
-                ),
-                "anchor": (lambda d=data: read_anchor(coder.decode(d)), 4 if quick else 10),
-            },
-            reps,
-        )
-        decode_only, ours, ours_idx = t["decode_only"], t["ours"], t["ours_idx"]
-        theirs_decode, theirs, anchor = t["theirs_decode"], t["theirs"], t["anchor"]
-        rows.append(
-            row(
-                f"decode_user only, no reads ({n_orders} open orders)",
-                decode_only,
-                "driftpy decode_user only",
-                theirs_decode,
-            )
-        )
-        label = f"decode_user + read orders ({n_orders} open orders)"
-        targets = {"target_speedup": 10} if n_orders == 32 else {}
-        rows.append(row(label, ours, "driftpy decode_user + read", theirs, **targets))
-        rows.append(
-            row(
-                f"{label}, via I_* indexes",
-                ours_idx,
-                "driftpy decode_user + read",
-                theirs,
-                **targets,
-            )
-        )
-        rows.append(
-            row(
-                label,
-                ours,
-                "anchorpy AccountsCoder.decode + read",
-                anchor,
-                **({"target_speedup": 150} if n_orders == 32 else {}),
-            )
-        )
+        rows += _account_rows(rng, coder, n_orders, number, quick)
+    if SPEEDUPS:
+        rows += _fallback_rows(quick)
 
     count = 2000 if quick else 10_000
     accounts = [make_user(rng, rng.randint(1, 32)) for _ in range(count)]
@@ -459,3 +488,17 @@ def run(quick: bool = False) -> list[dict]:
         )
     )
     return rows
+
+
+if __name__ == "__main__":
+    if "--fallback" in sys.argv:
+        assert not SPEEDUPS, "run with JITMAKER_NO_SPEEDUPS=1"
+        rows = _account_rows(
+            random.Random(20261122),
+            _anchor_coder(),
+            32,
+            400,
+            "--quick" in sys.argv,
+            " [pure-Python fallback]",
+        )
+        print(json.dumps(rows))

@@ -39,7 +39,15 @@ def _machine() -> dict:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "loadavg_at_start": os.getloadavg()[0],
+        "speedups": _speedups(),
     }
+
+
+def _speedups() -> bool:
+    """Whether jitmaker's C decoder accelerator is built and in use for this run."""
+    from jitmaker.accounts._getter import SPEEDUPS
+
+    return SPEEDUPS
 
 
 def _fmt(seconds: float | None) -> str:
