@@ -570,6 +570,7 @@ def verdict(result: dict[str, Any]) -> list[str]:
 RSS_TOL_MB_PER_H = 1.0
 BLOCKS_TOL_FRACTION_PER_H = 0.01  # of the mean allocated blocks
 TASKS_TOL_PER_H = 0.5
+TRACE_FRAMES = 8  # --trace: stack depth kept per allocation (for attribution by stack)
 
 
 def _trend(samples: list[dict[str, Any]], get: Any) -> dict[str, Any]:
@@ -592,13 +593,28 @@ def _trend(samples: list[dict[str, Any]], get: Any) -> dict[str, Any]:
     }
 
 
+def _growing(samples: list[dict[str, Any]], field: str) -> dict[str, Any]:
+    """Containers that trend up over the second half and pass their first-half peak."""
+    if len(samples) < 4:
+        return {}
+    total = samples[-1]["chain_h"]
+    half = [s for s in samples if s["chain_h"] >= total / 2]
+    first = [s for s in samples if s["chain_h"] < total / 2]
+    growing = {}
+    for key in samples[-1].get(field, {}):
+        t = _trend(half, lambda s, k=key: s.get(field, {}).get(k))
+        before = max((s.get(field, {}).get(key, 0) for s in first), default=0)
+        if t and t["slope_per_chain_h"] > 0 and t["max"] > before and t["end"] > t["warm"]:
+            growing[key] = {**t, "first_half_max": before}
+    return growing
+
+
 def memory_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Trends over the second half of the run and whether each one is flat."""
     if len(samples) < 4:
         return {"verdict": "too few samples", "flat": False}
     total = samples[-1]["chain_h"]
     half = [s for s in samples if s["chain_h"] >= total / 2]
-    first = [s for s in samples if s["chain_h"] < total / 2]
     trends = {
         "rss_mb": _trend(half, lambda s: s["rss_mb"]),
         "anon_mb": _trend(half, lambda s: s["anon_mb"]),
@@ -621,13 +637,7 @@ def memory_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
         "tasks": trends["steady_tasks"]["min"] == trends["steady_tasks"]["max"]
         and trends["tasks"]["slope_per_chain_h"] <= TASKS_TOL_PER_H,
     }
-    # a structure grows if it trends up over the second half and passes its first-half peak
-    growing = {}
-    for key in samples[-1]["structures"]:
-        t = _trend(half, lambda s, k=key: s["structures"].get(k))
-        before = max((s["structures"].get(key, 0) for s in first), default=0)
-        if t and t["slope_per_chain_h"] > 0 and t["max"] > before and t["end"] > t["warm"]:
-            growing[key] = {**t, "first_half_max": before}
+    growing = _growing(samples, "structures")
     return {
         "second_half_from_chain_h": round(total / 2, 2),
         "tolerance_per_chain_h": {
@@ -643,31 +653,38 @@ def memory_verdict(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _compact(samples: list[dict[str, Any]]) -> dict[str, int]:
+def _compact(samples: list[dict[str, Any]], field: str = "structures") -> dict[str, int]:
     """Move structures that never changed out of the samples; returns them once."""
-    keys = set().union(*(s["structures"] for s in samples)) if samples else set()
+    keys = set().union(*(s.get(field, {}) for s in samples)) if samples else set()
     constant = {}
     for key in sorted(keys):
-        values = {s["structures"].get(key) for s in samples}
+        values = {s.get(field, {}).get(key) for s in samples}
         if len(values) == 1:
             constant[key] = values.pop()
             for s in samples:
-                s["structures"].pop(key, None)
+                s.get(field, {}).pop(key, None)
     return constant
 
 
+def _where(frame: Any) -> str:
+    name = frame.filename.split("site-packages/")[-1].split("/src/")[-1]
+    return f"{name}:{frame.lineno}"
+
+
 def _top_diff(old: Any, new: Any, key: str, n: int) -> list[dict[str, Any]]:
+    """The ``n`` biggest growths between two tracemalloc snapshots (by size, then count)."""
+    stats = sorted(new.compare_to(old, key), key=lambda st: (-st.size_diff, -st.count_diff))
     out = []
-    for stat in new.compare_to(old, key)[:n]:
-        frame = stat.traceback[0]
-        out.append(
-            {
-                "where": f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}",
-                "size_diff_kb": round(stat.size_diff / 1024, 1),
-                "count_diff": stat.count_diff,
-                "size_kb": round(stat.size / 1024, 1),
-            }
-        )
+    for stat in stats[:n]:
+        row = {
+            "where": _where(stat.traceback[0]),
+            "size_diff_kb": round(stat.size_diff / 1024, 1),
+            "count_diff": stat.count_diff,
+            "size_kb": round(stat.size / 1024, 1),
+        }
+        if key == "traceback":
+            row["stack"] = [_where(f) for f in stat.traceback]
+        out.append(row)
     return out
 
 
@@ -691,7 +708,7 @@ async def run_memory(
 
     slots_wanted = int(hours * 3600 / 0.4)
     if trace:
-        tracemalloc.start(1)
+        tracemalloc.start(TRACE_FRAMES)
     remote = RemoteSim(seed=seed, slot_ms=slot_ms)
     await remote.start()
     # the kill switch's failure streak is loosened here: this run measures memory and tasks
@@ -741,6 +758,7 @@ async def run_memory(
                     "chain_h": round(chain_h, 3),
                     **probe.sample(engine),
                     "sim_rss_mb": remote.rss_mb(),
+                    "sim_structures": await remote.sizes(),
                 }
                 if trace:
                     row["traced_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
@@ -780,12 +798,15 @@ async def run_memory(
     wall_s = time.monotonic() - started
     recovered = [r for r in driver.records if r.recovered_at is not None]
     judged = memory_verdict(samples)
+    sim_growing = _growing(samples, "sim_structures")
     constant = _compact(samples)
+    _compact(samples, "sim_structures")
     attribution = {}
     if "half" in snapshots and "end" in snapshots:
         attribution = {
             "by_line": _top_diff(snapshots["half"], snapshots["end"], "lineno", 25),
             "by_file": _top_diff(snapshots["half"], snapshots["end"], "filename", 15),
+            "by_stack": _top_diff(snapshots["half"], snapshots["end"], "traceback", 12),
         }
     t = judged.get("trends", {})
 
@@ -820,6 +841,7 @@ async def run_memory(
         "sim_errors": remote.drain(),
         "sim_stats": {k: v for k, v in (remote.final_stats or {}).items() if k != "fault_events"},
         "judgement": judged,
+        "sim_structures_growing": sim_growing,
         "tracemalloc_diff_second_half": attribution,
         "constant_structures": constant,
         "gc_types": {

@@ -74,6 +74,10 @@ async def _serve(conn: Any, shared: Any, seed: int, slot_ms: int) -> None:
         elif op == "fund":
             keys = sim.fund(msg[1], msg[2])
             conn.send(("funded", [str(k) for k in keys]))
+        elif op == "sizes":
+            from bench.soak_probe import structure_sizes
+
+            conn.send(("sizes", structure_sizes(sim, "sim")))
         elif op == "stop":
             stop.set()
         else:
@@ -215,6 +219,11 @@ class RemoteSim:
                     return list(msg[1])
                 self._note(msg)
         raise RuntimeError("simulator child did not answer fund")
+
+    async def sizes(self, timeout_s: float = 10.0) -> dict[str, int]:
+        """``path -> len`` of the simulator's containers (for attributing the child's RSS)."""
+        self._send(("sizes",))
+        return dict((await self._reply("sizes", timeout_s))[1])
 
     def rss_mb(self) -> float | None:
         try:
