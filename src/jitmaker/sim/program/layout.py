@@ -1,8 +1,10 @@
 """Mutable views over account byte images, at the offsets of protocol §2.
 
 The executor patches the fields it changes in place (a ``bytearray`` per account) rather
-than decoding and re-encoding whole accounts; offsets are cross-checked against driftpy's
-Anchor decoder in the tests.
+than decoding and re-encoding whole accounts. The offsets are not restated here: they are
+derived from the record specs of ``jitmaker.accounts`` (``offsets.record_offsets``), and each
+view declares the fields it reads as one table (``offsets.fields``); the tests cross-check the
+written bytes against driftpy's Anchor decoder.
 """
 
 from __future__ import annotations
@@ -11,9 +13,25 @@ import struct
 
 from solders.pubkey import Pubkey
 
-from jitmaker.accounts.order import ORDER_SIZE, ORDER_STRUCT, Order
+from jitmaker.accounts.order import I_ORDER_ID, I_STATUS, ORDER_SIZE, ORDER_STRUCT, Order
+from jitmaker.accounts.perp_market import PerpMarket
+from jitmaker.accounts.positions import (
+    PERP_POSITION_SIZE,
+    SPOT_POSITION_SIZE,
+    SPOT_POSITION_STRUCT,
+    PerpPosition,
+    SpotPosition,
+)
+from jitmaker.accounts.spot_market import SpotMarket
+from jitmaker.accounts.state import FeeTier, State
+from jitmaker.accounts.user import MAX_ORDERS, MAX_PERP_POSITIONS, MAX_SPOT_POSITIONS, User
+from jitmaker.accounts.user_stats import UserStats
+from jitmaker.sim.program.offsets import fields, record_offsets, record_struct, struct_offsets
 
 __all__ = [
+    "MAX_ORDERS",
+    "MAX_PERP_POSITIONS",
+    "MAX_SPOT_POSITIONS",
     "PerpMarketView",
     "PerpPos",
     "SpotMarketView",
@@ -23,25 +41,23 @@ __all__ = [
     "UserView",
 ]
 
-_U8 = struct.Struct("<B")
 _U16 = struct.Struct("<H")
-_I16 = struct.Struct("<h")
 _U32 = struct.Struct("<I")
-_I32 = struct.Struct("<i")
 _U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
 
+_USER = record_offsets(User)
+_USER_STATS = record_offsets(UserStats)
+_PERP_MARKET = record_offsets(PerpMarket)
+_SPOT_MARKET = record_offsets(SpotMarket)
+_STATE = record_offsets(State)
+_PERP_POS = record_offsets(PerpPosition, 0)
+_SPOT_POS = record_offsets(SpotPosition, 0)
 
-def _get_i128(buf: bytearray, off: int) -> int:
-    return int.from_bytes(buf[off : off + 16], "little", signed=True)
 
-
-def _set_i128(buf: bytearray, off: int, value: int) -> None:
-    buf[off : off + 16] = value.to_bytes(16, "little", signed=True)
-
-
-def _get_u128(buf: bytearray, off: int) -> int:
-    return int.from_bytes(buf[off : off + 16], "little", signed=False)
+def _at(layout: dict, paths: str) -> tuple[int, ...]:
+    """Byte offsets of the space-separated ``paths`` of ``layout``."""
+    return tuple(layout[path][0] for path in paths.split())
 
 
 class _View:
@@ -51,40 +67,32 @@ class _View:
         self.key = key
         self.buf = buf
 
-    def _u8(self, off: int) -> int:
-        return self.buf[off]
-
-    def _u16(self, off: int) -> int:
-        return _U16.unpack_from(self.buf, off)[0]
-
-    def _u32(self, off: int) -> int:
-        return _U32.unpack_from(self.buf, off)[0]
-
-    def _i32(self, off: int) -> int:
-        return _I32.unpack_from(self.buf, off)[0]
-
     def _u64(self, off: int) -> int:
         return _U64.unpack_from(self.buf, off)[0]
 
     def _i64(self, off: int) -> int:
         return _I64.unpack_from(self.buf, off)[0]
 
-    def _pubkey(self, off: int) -> Pubkey:
-        return Pubkey.from_bytes(bytes(self.buf[off : off + 32]))
-
 
 # ---------------------------------------------------------------- User
-_ORDERS_AT = 1192
-_PERPS_AT = 424
-_SPOTS_AT = 104
-_PERP_SIZE = 96
-_SPOT_SIZE = 40
-MAX_ORDERS = 32
-MAX_PERP_POSITIONS = 8
-MAX_SPOT_POSITIONS = 8
+_ORDERS_AT, _PERPS_AT, _SPOTS_AT = _at(_USER, "orders perp_positions spot_positions")
+_PERP_SIZE = PERP_POSITION_SIZE
+_SPOT_SIZE = SPOT_POSITION_SIZE
+_ORDER_AT = struct_offsets(ORDER_STRUCT)
+_ORDER_STATUS = _ORDER_AT[I_STATUS]
+_ORDER_ID = _ORDER_AT[I_ORDER_ID]
+_OPEN_ORDERS, _HAS_OPEN_ORDER, _OPEN_AUCTIONS, _HAS_OPEN_AUCTION = _at(
+    _USER, "open_orders has_open_order open_auctions has_open_auction"
+)
+(_PERP_MARKET_INDEX,) = _at(_PERP_POS, "market_index")
+_SPOT_MARKET_INDEX, _SPOT_BALANCE_TYPE, _SPOT_OPEN_ORDERS = _at(
+    _SPOT_POS, "market_index balance_type open_orders"
+)
 
 # PerpPosition: funding base quote qbe qentry open_bids open_asks settled | lp iso lqpl | pad2
-# max_margin_ratio market_index open_orders flag
+# max_margin_ratio market_index open_orders flag. Not the product's PERP_POSITION_STRUCT: the
+# simulator reads offset 72 as the newer u64 isolated_position_scaled_balance and offset 95
+# as the u8 position_flag (the product's IDL 2.142 spec has i64 and i8 there).
 _PERP_STRUCT = struct.Struct("<8q2Qq2sHHBB")
 assert _PERP_STRUCT.size == _PERP_SIZE
 
@@ -144,9 +152,8 @@ class PerpPos:
 _PERP_INDEX = {name: i for i, name in enumerate(PerpPos.FIELDS)}
 
 # SpotPosition: scaled_balance open_bids open_asks cumulative_deposits market_index
-# balance_type open_orders padding
-_SPOT_STRUCT = struct.Struct("<Q3qHBB4s")
-assert _SPOT_STRUCT.size == _SPOT_SIZE
+# balance_type open_orders padding (the product's struct, byte for byte)
+_SPOT_STRUCT = SPOT_POSITION_STRUCT
 
 
 class SpotPos:
@@ -197,41 +204,19 @@ class SpotPos:
         )
 
 
+@fields(
+    _USER,
+    "authority delegate status pool_id sub_account_id next_order_id open_orders open_auctions"
+    " is_margin_trading_enabled last_active_slot",
+    settable="next_order_id last_active_slot",
+)
 class UserView(_View):
     """A Drift ``User`` (4376 bytes)."""
 
     __slots__ = ()
 
-    @property
-    def authority(self) -> Pubkey:
-        return self._pubkey(8)
-
-    @property
-    def delegate(self) -> Pubkey:
-        return self._pubkey(40)
-
-    @property
-    def status(self) -> int:
-        return self.buf[4348]
-
-    @property
-    def pool_id(self) -> int:
-        return self.buf[4356]
-
-    @property
-    def sub_account_id(self) -> int:
-        return self._u16(4346)
-
-    @property
-    def next_order_id(self) -> int:
-        return self._u32(4336)
-
-    @next_order_id.setter
-    def next_order_id(self, value: int) -> None:
-        _U32.pack_into(self.buf, 4336, value)
-
     def set_last_active_slot(self, slot: int) -> None:
-        _U64.pack_into(self.buf, 4328, slot)
+        self.last_active_slot = slot
 
     # orders
     def order(self, i: int) -> Order:
@@ -241,11 +226,13 @@ class UserView(_View):
         ORDER_STRUCT.pack_into(self.buf, _ORDERS_AT + ORDER_SIZE * i, *order)
 
     def order_status(self, i: int) -> int:
-        return self.buf[_ORDERS_AT + ORDER_SIZE * i + 82]
+        return self.buf[_ORDERS_AT + ORDER_SIZE * i + _ORDER_STATUS]
 
     def open_order_indexes(self) -> list[int]:
         buf = self.buf
-        return [i for i in range(MAX_ORDERS) if buf[_ORDERS_AT + ORDER_SIZE * i + 82] == 1]
+        return [
+            i for i in range(MAX_ORDERS) if buf[_ORDERS_AT + ORDER_SIZE * i + _ORDER_STATUS] == 1
+        ]
 
     def orders(self) -> list[Order]:
         return [self.order(i) for i in range(MAX_ORDERS)]
@@ -254,25 +241,20 @@ class UserView(_View):
         """Index of the Open order with ``order_id`` (``get_order_index``), else None."""
         for i in range(MAX_ORDERS):
             base = _ORDERS_AT + ORDER_SIZE * i
-            if self.buf[base + 82] == 1 and _U32.unpack_from(self.buf, base + 76)[0] == order_id:
+            if (
+                self.buf[base + _ORDER_STATUS] == 1
+                and _U32.unpack_from(self.buf, base + _ORDER_ID)[0] == order_id
+            ):
                 return i
         return None
 
     # counters (§2.1)
     def bump_counters(self, orders: int, auctions: int) -> None:
         b = self.buf
-        b[4351] = min(255, max(0, b[4351] + orders))
-        b[4352] = 1 if b[4351] > 0 else 0
-        b[4353] = min(255, max(0, b[4353] + auctions))
-        b[4354] = 1 if b[4353] > 0 else 0
-
-    @property
-    def open_orders(self) -> int:
-        return self.buf[4351]
-
-    @property
-    def open_auctions(self) -> int:
-        return self.buf[4353]
+        b[_OPEN_ORDERS] = min(255, max(0, b[_OPEN_ORDERS] + orders))
+        b[_HAS_OPEN_ORDER] = 1 if b[_OPEN_ORDERS] > 0 else 0
+        b[_OPEN_AUCTIONS] = min(255, max(0, b[_OPEN_AUCTIONS] + auctions))
+        b[_HAS_OPEN_AUCTION] = 1 if b[_OPEN_AUCTIONS] > 0 else 0
 
     # perp positions
     def perp(self, i: int) -> PerpPos:
@@ -284,7 +266,8 @@ class UserView(_View):
     def find_perp(self, market_index: int) -> PerpPos | None:
         buf = self.buf
         for i in range(MAX_PERP_POSITIONS):
-            if _U16.unpack_from(buf, _PERPS_AT + _PERP_SIZE * i + 92)[0] != market_index:
+            at = _PERPS_AT + _PERP_SIZE * i + _PERP_MARKET_INDEX
+            if _U16.unpack_from(buf, at)[0] != market_index:
                 continue
             pos = self.perp(i)
             if pos.market_index == market_index and not pos.is_available():
@@ -313,10 +296,6 @@ class UserView(_View):
                 return pos
         return None
 
-    @property
-    def is_margin_trading_enabled(self) -> bool:
-        return bool(self.buf[4349])
-
     # spot positions (raw tuple, for collateral)
     def spot(self, i: int) -> tuple[int, int, int, int]:
         """(scaled_balance, market_index, balance_type, open_orders) of spot slot ``i``."""
@@ -324,66 +303,56 @@ class UserView(_View):
         scaled = _U64.unpack_from(self.buf, off)[0]
         return (
             scaled,
-            _U16.unpack_from(self.buf, off + 32)[0],
-            self.buf[off + 34],
-            self.buf[off + 35],
+            _U16.unpack_from(self.buf, off + _SPOT_MARKET_INDEX)[0],
+            self.buf[off + _SPOT_BALANCE_TYPE],
+            self.buf[off + _SPOT_OPEN_ORDERS],
         )
 
 
 # ---------------------------------------------------------------- UserStats
+_FEE_PAID, _FEE_REBATE, _REFEREE_DISCOUNT, _REFERRER_REWARD, _EPOCH_REFERRER_REWARD = _at(
+    _USER_STATS,
+    "fees.total_fee_paid fees.total_fee_rebate fees.total_referee_discount"
+    " fees.total_referrer_reward fees.current_epoch_referrer_reward",
+)
+_MAKER_VOLUME, _MAKER_VOLUME_TS = _at(_USER_STATS, "maker_volume30d last_maker_volume30d_ts")
+_TAKER_VOLUME, _TAKER_VOLUME_TS = _at(_USER_STATS, "taker_volume30d last_taker_volume30d_ts")
+
+
+@fields(
+    _USER_STATS,
+    "authority referrer total_fee_paid total_fee_rebate current_epoch_referrer_reward",
+    within="fees",
+    maker_volume_30d="maker_volume30d",
+    taker_volume_30d="taker_volume30d",
+)
 class UserStatsView(_View):
     """A Drift ``UserStats`` (240 bytes)."""
 
     __slots__ = ()
 
-    @property
-    def authority(self) -> Pubkey:
-        return self._pubkey(8)
-
-    @property
-    def referrer(self) -> Pubkey:
-        return self._pubkey(40)
-
     def add_u64(self, off: int, delta: int) -> None:
         _U64.pack_into(self.buf, off, self._u64(off) + delta)
 
-    @property
-    def total_fee_paid(self) -> int:
-        return self._u64(72)
-
-    @property
-    def total_fee_rebate(self) -> int:
-        return self._u64(80)
-
-    @property
-    def maker_volume_30d(self) -> int:
-        return self._u64(128)
-
-    @property
-    def taker_volume_30d(self) -> int:
-        return self._u64(136)
-
     def add_fee_paid(self, fee: int) -> None:
-        self.add_u64(72, fee)
+        self.add_u64(_FEE_PAID, fee)
 
     def add_fee_rebate(self, rebate: int) -> None:
-        self.add_u64(80, rebate)
-
-    @property
-    def current_epoch_referrer_reward(self) -> int:
-        return self._u64(112)
+        self.add_u64(_FEE_REBATE, rebate)
 
     def add_referee_discount(self, discount: int) -> None:
-        self.add_u64(96, discount)
+        self.add_u64(_REFEREE_DISCOUNT, discount)
 
     def add_referrer_reward(self, reward: int) -> None:
         """``increment_total_referrer_reward`` (epoch rollover not modelled)."""
-        self.add_u64(104, reward)
-        self.add_u64(112, reward)
+        self.add_u64(_REFERRER_REWARD, reward)
+        self.add_u64(_EPOCH_REFERRER_REWARD, reward)
 
     def add_volume(self, maker: bool, quote: int, now: int) -> None:
         """Rolling 30-day volume (``calculate_rolling_sum`` simplified to a linear decay)."""
-        vol_off, ts_off = (128, 152) if maker else (136, 160)
+        vol_off, ts_off = (
+            (_MAKER_VOLUME, _MAKER_VOLUME_TS) if maker else (_TAKER_VOLUME, _TAKER_VOLUME_TS)
+        )
         thirty_days = 30 * 24 * 3600
         since = max(0, now - self._i64(ts_off))
         old = self._u64(vol_off)
@@ -393,130 +362,37 @@ class UserStatsView(_View):
 
 
 # ---------------------------------------------------------------- PerpMarket
+(_LAST_FILL_PRICE,) = _at(_PERP_MARKET, "last_fill_price")
+
+
+@fields(
+    _PERP_MARKET,
+    "margin_ratio_initial margin_ratio_maintenance market_index status contract_type"
+    " paused_operations fee_adjustment last_fill_price oracle base_asset_reserve"
+    " quote_asset_reserve peg_multiplier base_asset_amount_long base_asset_amount_short"
+    " base_asset_amount_with_amm max_open_interest order_step_size order_tick_size"
+    " min_order_size mm_oracle_slot mm_oracle_price long_spread short_spread amm_jit_intensity"
+    " oracle_source reference_price_offset",
+    within="amm",
+    settable="base_asset_amount_long base_asset_amount_short base_asset_amount_with_amm",
+    last_oracle_price_twap_5min="amm.historical_oracle_data.last_oracle_price_twap5min",
+)
 class PerpMarketView(_View):
     """A Drift ``PerpMarket`` (1216 bytes)."""
 
     __slots__ = ()
 
-    @property
-    def oracle(self) -> Pubkey:
-        return self._pubkey(40)
-
-    @property
-    def last_oracle_price_twap_5min(self) -> int:
-        return self._i64(104)
-
-    @property
-    def base_asset_reserve(self) -> int:
-        return _get_u128(self.buf, 176)
-
-    @property
-    def quote_asset_reserve(self) -> int:
-        return _get_u128(self.buf, 192)
-
-    @property
-    def peg_multiplier(self) -> int:
-        return _get_u128(self.buf, 272)
-
-    @property
-    def base_asset_amount_long(self) -> int:
-        return _get_i128(self.buf, 304)
-
-    @property
-    def base_asset_amount_short(self) -> int:
-        return _get_i128(self.buf, 320)
-
-    @property
-    def base_asset_amount_with_amm(self) -> int:
-        return _get_i128(self.buf, 336)
-
-    @property
-    def max_open_interest(self) -> int:
-        return _get_u128(self.buf, 368)
-
     def add_base_long(self, delta: int) -> None:
-        _set_i128(self.buf, 304, self.base_asset_amount_long + delta)
+        self.base_asset_amount_long += delta
 
     def add_base_short(self, delta: int) -> None:
-        _set_i128(self.buf, 320, self.base_asset_amount_short + delta)
+        self.base_asset_amount_short += delta
 
     def add_base_with_amm(self, delta: int) -> None:
-        _set_i128(self.buf, 336, self.base_asset_amount_with_amm + delta)
-
-    @property
-    def order_step_size(self) -> int:
-        return self._u64(808)
-
-    @property
-    def order_tick_size(self) -> int:
-        return self._u64(816)
-
-    @property
-    def min_order_size(self) -> int:
-        return self._u64(824)
-
-    @property
-    def mm_oracle_slot(self) -> int:
-        return self._u64(832)
-
-    @property
-    def mm_oracle_price(self) -> int:
-        return self._i64(912)
-
-    @property
-    def long_spread(self) -> int:
-        return self._u32(904)
-
-    @property
-    def short_spread(self) -> int:
-        return self._u32(908)
-
-    @property
-    def amm_jit_intensity(self) -> int:
-        return self.buf[925]
-
-    @property
-    def oracle_source(self) -> int:
-        return self.buf[926]
-
-    @property
-    def reference_price_offset(self) -> int:
-        return self._i32(960)
-
-    @property
-    def margin_ratio_initial(self) -> int:
-        return self._u32(1136)
-
-    @property
-    def margin_ratio_maintenance(self) -> int:
-        return self._u32(1140)
-
-    @property
-    def market_index(self) -> int:
-        return self._u16(1160)
-
-    @property
-    def status(self) -> int:
-        return self.buf[1162]
-
-    @property
-    def contract_type(self) -> int:
-        return self.buf[1163]
-
-    @property
-    def paused_operations(self) -> int:
-        return self.buf[1165]
-
-    @property
-    def fee_adjustment(self) -> int:
-        return _I16.unpack_from(self.buf, 1168)[0]
-
-    @property
-    def last_fill_price(self) -> int:
-        return self._u64(1184)
+        self.base_asset_amount_with_amm += delta
 
     def set_last_fill_price(self, price: int) -> None:
-        _U64.pack_into(self.buf, 1184, price)
+        _U64.pack_into(self.buf, _LAST_FILL_PRICE, price)
 
     @property
     def is_prediction(self) -> bool:
@@ -544,83 +420,36 @@ class PerpMarketView(_View):
 
 
 # ---------------------------------------------------------------- SpotMarket
+@fields(
+    _SPOT_MARKET,
+    "oracle cumulative_deposit_interest cumulative_borrow_interest order_step_size"
+    " order_tick_size min_order_size initial_asset_weight initial_liability_weight"
+    " maintenance_asset_weight maintenance_liability_weight decimals market_index"
+    " orders_enabled oracle_source status paused_operations fee_adjustment",
+)
 class SpotMarketView(_View):
     """A Drift ``SpotMarket`` (776 bytes)."""
 
     __slots__ = ()
 
-    @property
-    def oracle(self) -> Pubkey:
-        return self._pubkey(40)
-
-    @property
-    def cumulative_deposit_interest(self) -> int:
-        return _get_u128(self.buf, 464)
-
-    @property
-    def cumulative_borrow_interest(self) -> int:
-        return _get_u128(self.buf, 480)
-
-    @property
-    def order_step_size(self) -> int:
-        return self._u64(592)
-
-    @property
-    def order_tick_size(self) -> int:
-        return self._u64(600)
-
-    @property
-    def min_order_size(self) -> int:
-        return self._u64(608)
-
-    @property
-    def initial_asset_weight(self) -> int:
-        return self._u32(640)
-
-    @property
-    def initial_liability_weight(self) -> int:
-        return self._u32(648)
-
-    @property
-    def maintenance_asset_weight(self) -> int:
-        return self._u32(644)
-
-    @property
-    def maintenance_liability_weight(self) -> int:
-        return self._u32(652)
-
-    @property
-    def decimals(self) -> int:
-        return self._u32(680)
-
-    @property
-    def market_index(self) -> int:
-        return self._u16(684)
-
-    @property
-    def orders_enabled(self) -> bool:
-        return bool(self.buf[686])
-
-    @property
-    def oracle_source(self) -> int:
-        return self.buf[687]
-
-    @property
-    def status(self) -> int:
-        return self.buf[688]
-
-    @property
-    def paused_operations(self) -> int:
-        return self.buf[690]
-
-    @property
-    def fee_adjustment(self) -> int:
-        return _I16.unpack_from(self.buf, 692)[0]
-
     is_prediction = False
 
 
 # ---------------------------------------------------------------- State
+_FEE_TIER = record_struct(FeeTier)
+_PERP_FEE_TIERS, _SPOT_FEE_TIERS = _at(
+    _STATE, "perp_fee_structure.fee_tiers spot_fee_structure.fee_tiers"
+)
+
+
+@fields(
+    _STATE,
+    "min_perp_auction_duration default_spot_auction_duration exchange_status",
+    referrer_reward_epoch_upper_bound="perp_fee_structure.referrer_reward_epoch_upper_bound",
+    oracle_twap_5min_percent_divergence=(
+        "oracle_guard_rails.price_divergence.oracle_twap5min_percent_divergence"
+    ),
+)
 class StateView(_View):
     """The Drift ``State`` (992 bytes)."""
 
@@ -628,27 +457,7 @@ class StateView(_View):
 
     def perp_fee_tier(self, i: int) -> tuple[int, ...]:
         """(fee_num, fee_den, rebate_num, rebate_den, ref_num, ref_den, referee_num, referee_den)."""
-        return struct.unpack_from("<8I", self.buf, 168 + 32 * i)
+        return _FEE_TIER.unpack_from(self.buf, _PERP_FEE_TIERS + _FEE_TIER.size * i)
 
     def spot_fee_tier(self, i: int) -> tuple[int, ...]:
-        return struct.unpack_from("<8I", self.buf, 528 + 32 * i)
-
-    @property
-    def referrer_reward_epoch_upper_bound(self) -> int:
-        return self._u64(512)
-
-    @property
-    def oracle_twap_5min_percent_divergence(self) -> int:
-        return self._u64(896)
-
-    @property
-    def min_perp_auction_duration(self) -> int:
-        return self.buf[971]
-
-    @property
-    def default_spot_auction_duration(self) -> int:
-        return self.buf[973]
-
-    @property
-    def exchange_status(self) -> int:
-        return self.buf[974]
+        return _FEE_TIER.unpack_from(self.buf, _SPOT_FEE_TIERS + _FEE_TIER.size * i)
