@@ -9,6 +9,7 @@ allowed to trade, and the kill switch is RUNNING.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -306,13 +307,23 @@ class KillSwitch:
         self.state = TradingState.RUNNING
         self.reason: HaltReason | None = None
         self.events: deque[KillSwitchEvent] = deque(maxlen=max_events)
-        self.consecutive_failures = 0
+        # send keys of the failures in the current streak, and of the latest-sent attempt that
+        # landed: outcomes resolve out of send order (an expiry is known ~150 blocks after the
+        # send, all of a batch at once after a status outage), "in a row" is in send order
+        self._streak: deque[float] = deque(maxlen=self.config.max_consecutive_failures or 4096)
+        self._landed_sent = -math.inf
         self.peak_pnl = 0
         self._unknown_slots: deque[int] = deque()
 
     @property
     def allows_new_attempts(self) -> bool:
         return self.state is TradingState.RUNNING
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Failed attempts sent after the latest-sent attempt that landed (capped at the
+        threshold)."""
+        return len(self._streak)
 
     def _transition(
         self, slot: int, state: TradingState, reason: HaltReason, detail: str
@@ -332,7 +343,7 @@ class KillSwitch:
 
     def reset(self, slot: int, detail: str = "manual reset") -> list[KillSwitchEvent]:
         """Operator action: back to RUNNING with failure counters cleared."""
-        self.consecutive_failures = 0
+        self._streak.clear()
         self._unknown_slots.clear()
         return self._transition(slot, TradingState.RUNNING, HaltReason.RESET, detail)
 
@@ -349,16 +360,29 @@ class KillSwitch:
             )
         return []
 
-    def record_outcome(self, kind: OutcomeKind, slot: int) -> list[KillSwitchEvent]:
-        """Feed every attempt outcome: landed ones reset the failure streak."""
+    def record_outcome(
+        self, kind: OutcomeKind, slot: int, sent: float | None = None
+    ) -> list[KillSwitchEvent]:
+        """Feed every attempt outcome: a landed one ends the failure streak.
+
+        ``sent`` orders attempts by when they were sent (send time or a sequence number; give
+        it for every outcome or for none). With it, the streak is the failures sent after the
+        latest-sent attempt that landed, whatever order the outcomes arrive in; without it,
+        arrival order stands for send order."""
         cfg = self.config
         if kind in _NEUTRAL:
             return []
         events: list[KillSwitchEvent] = []
         if kind.landed:
-            self.consecutive_failures = 0
-        else:
-            self.consecutive_failures += 1
+            if sent is None:
+                self._streak.clear()
+            elif sent > self._landed_sent:
+                self._landed_sent = sent
+                kept = [s for s in self._streak if s > sent]
+                self._streak.clear()
+                self._streak.extend(kept)
+        elif sent is None or sent > self._landed_sent:
+            self._streak.append(math.inf if sent is None else sent)
             limit = cfg.max_consecutive_failures
             if limit is not None and self.consecutive_failures >= limit:
                 events += self.halt(
@@ -469,9 +493,12 @@ class RiskGate:
     def halted(self) -> bool:
         return not self.kill_switch.allows_new_attempts
 
-    def on_outcome(self, kind: OutcomeKind, slot: int) -> KillSwitchEvent | None:
-        """Feed an attempt's outcome to the kill switch; the transition event, if any."""
-        events = self.kill_switch.record_outcome(kind, slot)
+    def on_outcome(
+        self, kind: OutcomeKind, slot: int, sent: float | None = None
+    ) -> KillSwitchEvent | None:
+        """Feed an attempt's outcome (``sent``: when it was sent, see ``record_outcome``) to
+        the kill switch; the transition event, if any."""
+        events = self.kill_switch.record_outcome(kind, slot, sent)
         return events[-1] if events else None
 
     def observe_oracle(self, key: MarketKey, slot: int, price: int) -> None:

@@ -1275,7 +1275,7 @@ class Engine:
         )
         if flight is None or self.risk is None:
             return
-        event = self.risk.on_outcome(kind, self.slot)
+        event = self.risk.on_outcome(kind, self.slot, flight.sent_at)
         if event is not None and getattr(self.risk, "halted", False):
             self.halt(
                 f"{event.reason.value}: {event.detail}" if event.reason else str(event.detail)
