@@ -207,6 +207,8 @@ class FaultDriver:
         self._corrupt_turn = 0
 
     async def inject(self, kind: str, recover_timeout_s: float = 30.0) -> FaultRecord:
+        from jitmaker.engine import EngineState
+
         sim, faults, slot_s = self.sim, self.sim.faults, self.sim.slot_ms / 1000
         rng = self.rng
         rec = FaultRecord(kind, "", time.monotonic(), start_slot=sim.slot)
@@ -267,6 +269,8 @@ class FaultDriver:
             rec.end_slot = sim.slot
             deadline = rec.end + recover_timeout_s
             while time.monotonic() < deadline:
+                if self.engine.state == EngineState.HALTED:
+                    break  # final until an operator resets it: there is no recovery to wait for
                 # after a socket fault the engine saw, recovery includes a new snapshot
                 resnapshot = kind in WS_FAULTS and (rec.saw_stale or rec.must_go_stale)
                 if healthy(self.engine, rec.end) and (
@@ -420,8 +424,8 @@ async def run_faults(
                 at = started + warmup_s + window * i / len(plan)
                 if (delay := at - time.monotonic()) > 0:
                     await asyncio.sleep(delay)
-                if task.done():
-                    break
+                if task.done() or engine.state == "halted":
+                    break  # nothing can recover: fail on the verdict now, not on a timeout
                 rec = await driver.inject(kind)
                 if progress:
                     took = "NO" if rec.recovery_s is None else f"{rec.recovery_s:.3f}"
