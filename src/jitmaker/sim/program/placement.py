@@ -9,8 +9,8 @@ from jitmaker.accounts.enums import (
     PostOnlyParam,
 )
 from jitmaker.accounts.order import (
+    I_AUCTION_DURATION,
     I_MAX_TS,
-    I_STATUS,
     I_USER_ORDER_ID,
     Order,
 )
@@ -31,6 +31,7 @@ from jitmaker.sim.program.layout import (
     MAX_ORDERS,
     PerpMarketView,
     PerpPos,
+    SpotMarketView,
     StateView,
     UserView,
 )
@@ -44,7 +45,15 @@ from jitmaker.sim.program.rules import (
 from jitmaker.sim.program.state import AccountMaps
 from jitmaker.sim.program.types import OrderParams
 
-__all__ = ["PlacementRules"]
+__all__ = ["PlacementRules", "is_risk_increasing"]
+
+
+def is_risk_increasing(direction: int, amount: int, bids: int, asks: int, base: int) -> bool:
+    """``is_new_order_risk_increasing``: a new order of ``base`` on a position of ``amount``
+    with open ``bids``/``asks`` (perp base or signed spot tokens)."""
+    if direction == LONG:
+        return amount >= 0 or amount + bids + base > 0
+    return amount <= 0 or amount + asks - base < 0
 
 
 class PlacementRules:
@@ -62,25 +71,11 @@ class PlacementRules:
         self, state: StateView, user: UserView, params: OrderParams, maps: AccountMaps
     ) -> int | None:
         """``controller::orders::place_perp_order``; returns the new order id (None: skipped)."""
-        ctx = self.ctx
-        now, slot = ctx.unix_timestamp, ctx.slot
-        if user.status & 1:
-            raise drift_error("UserIsBeingLiquidated")
-        if user.status & 2:
-            raise drift_error("UserBankrupt")
-        self.expire_orders(user, maps)
-        if user.status & 4 and not params.reduce_only:
-            raise drift_error("UserReduceOnly", "user is in reduce only mode")
-        slot_index = next((i for i in range(MAX_ORDERS) if user.order(i)[I_STATUS] != _OPEN), None)
-        if slot_index is None:
-            raise drift_error("MaxNumberOfOrders")
-        if params.user_order_id and any(
-            user.order(i)[I_USER_ORDER_ID] == params.user_order_id
-            for i in user.open_order_indexes()
-        ):
-            raise drift_error(
-                "UserOrderIdAlreadyInUse", f"user_order_id {params.user_order_id} already in use"
-            )
+        now = self.ctx.unix_timestamp
+        self.check_user_can_place(user, params, maps, "user is in reduce only mode")
+        slot_index = self.free_order_slot(
+            user, params, f"user_order_id {params.user_order_id} already in use"
+        )
         # place_perp_order loads its markets read-only (empty writable sets, as driftpy and the
         # TS SDK pass them); place_and_make demands writability in its own load_maps call
         market = maps.perp_market(self.work, params.market_index, writable=False)
@@ -131,10 +126,94 @@ class PlacementRules:
             trigger = standardize_price(params.trigger_price or 0, tick, params.direction)
         except AuctionMathError as exc:
             raise _math(exc) from None
-        order = Order.new(
+        order = self.new_order(
+            user, params, market, MarketType.PERP, base=base, price=price, trigger=trigger,
+            existing_dir=existing_dir, max_ts=max_ts, auction=(start, end, duration),
+        )  # fmt: skip
+        try:
+            self._validate_order(order, market, oracle)
+        except ProgramError as exc:
+            if exc.name == "PlacePostOnlyLimitFailure" and (
+                params.post_only == PostOnlyParam.TRY_POST_ONLY
+            ):
+                self.log("Post-only order would cross; not placing (TryPostOnly)")
+                return None
+            raise
+        bids, asks = pos.open_bids, pos.open_asks
+        risk_increasing = is_risk_increasing(
+            params.direction, pos.base_asset_amount, bids, asks, base
+        )
+        order_id = self.add_order(user, slot_index, order)
+        pos.set(open_orders=pos.open_orders + 1)
+        is_trigger = params.order_type in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT)
+        if not is_trigger and params.direction == LONG:
+            pos.set(open_bids=bids + base)
+        elif not is_trigger:
+            pos.set(open_asks=asks - base)
+        user.store_perp(pos)
+        user.set_last_active_slot(self.ctx.slot)
+        if risk_increasing:
+            self.check_margin(user, maps, "place")
+        max_oi = market.max_open_interest
+        if max_oi and risk_increasing:
+            if params.direction == LONG:
+                oi = abs(market.base_asset_amount_long + base)
+            else:
+                oi = abs(market.base_asset_amount_short - base)
+            if oi > max_oi:
+                raise drift_error(
+                    "MaxOpenInterest",
+                    f"Order Base Amount={base} could breach Max Open Interest for Perp "
+                    f"Market={params.market_index}",
+                )
+        return order_id
+
+    def check_user_can_place(
+        self, user: UserView, params: OrderParams, maps: AccountMaps, reduce_only_log: str
+    ) -> None:
+        """The user-status checks ``place_perp_order`` and ``place_spot_order`` start with
+        (expired orders are cancelled between them)."""
+        if user.status & 1:
+            raise drift_error("UserIsBeingLiquidated")
+        if user.status & 2:
+            raise drift_error("UserBankrupt")
+        self.expire_orders(user, maps)
+        if user.status & 4 and not params.reduce_only:
+            raise drift_error("UserReduceOnly", reduce_only_log)
+
+    def free_order_slot(self, user: UserView, params: OrderParams, in_use_log: str | None) -> int:
+        """The first order slot not Open; the user_order_id must not be on an open order."""
+        slot_index = next((i for i in range(MAX_ORDERS) if user.order_status(i) != _OPEN), None)
+        if slot_index is None:
+            raise drift_error("MaxNumberOfOrders")
+        if params.user_order_id and any(
+            user.order(i)[I_USER_ORDER_ID] == params.user_order_id
+            for i in user.open_order_indexes()
+        ):
+            raise drift_error("UserOrderIdAlreadyInUse", in_use_log)
+        return slot_index
+
+    def new_order(
+        self,
+        user: UserView,
+        params: OrderParams,
+        market: PerpMarketView | SpotMarketView,
+        market_type: MarketType,
+        *,
+        base: int,
+        price: int,
+        trigger: int,
+        existing_dir: int,
+        max_ts: int,
+        auction: tuple[int, int, int],
+    ) -> Order:
+        """The order ``place_*_order`` stores: the params' fields plus the computed ones."""
+        slot = self.ctx.slot
+        start, end, duration = auction
+        return Order.new(
             status=_OPEN,
             order_type=params.order_type,
-            market_type=MarketType.PERP,
+            market_type=market_type,
             slot=slot,
             order_id=user.next_order_id,
             user_order_id=params.user_order_id,
@@ -155,46 +234,13 @@ class PlacementRules:
             max_ts=max_ts,
             posted_slot_tail=slot & 0xFF,
         )
-        try:
-            self._validate_order(order, market, oracle)
-        except ProgramError as exc:
-            if exc.name == "PlacePostOnlyLimitFailure" and (
-                params.post_only == PostOnlyParam.TRY_POST_ONLY
-            ):
-                self.log("Post-only order would cross; not placing (TryPostOnly)")
-                return None
-            raise
-        b, bids, asks = pos.base_asset_amount, pos.open_bids, pos.open_asks
-        if params.direction == LONG:  # is_new_order_risk_increasing
-            risk_increasing = b >= 0 or b + bids + base > 0
-        else:
-            risk_increasing = b <= 0 or b + asks - base < 0
+
+    def add_order(self, user: UserView, slot_index: int, order: Order) -> int:
+        """Store a new order: the user's next order id and open order/auction counters move."""
         user.set_order(slot_index, order)
         order_id = user.next_order_id
         user.next_order_id = 1 if order_id == 0xFFFFFFFF else order_id + 1
-        user.bump_counters(1, 1 if duration != 0 else 0)
-        pos.set(open_orders=pos.open_orders + 1)
-        is_trigger = params.order_type in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT)
-        if not is_trigger and params.direction == LONG:
-            pos.set(open_bids=bids + base)
-        elif not is_trigger:
-            pos.set(open_asks=asks - base)
-        user.store_perp(pos)
-        user.set_last_active_slot(slot)
-        if risk_increasing:
-            self.check_margin(user, maps, "place")
-        max_oi = market.max_open_interest
-        if max_oi and risk_increasing:
-            if params.direction == LONG:
-                oi = abs(market.base_asset_amount_long + base)
-            else:
-                oi = abs(market.base_asset_amount_short - base)
-            if oi > max_oi:
-                raise drift_error(
-                    "MaxOpenInterest",
-                    f"Order Base Amount={base} could breach Max Open Interest for Perp "
-                    f"Market={params.market_index}",
-                )
+        user.bump_counters(1, 1 if order[I_AUCTION_DURATION] != 0 else 0)
         return order_id
 
     def auction_params(

@@ -12,7 +12,7 @@ accrual, spot market deposit/borrow totals, max fill amounts limited by vault ba
 from __future__ import annotations
 
 from jitmaker.accounts.enums import MarketType, OrderStatus, OrderType, PositionDirection
-from jitmaker.accounts.order import I_DIRECTION, I_MARKET_INDEX, I_ORDER_ID, Order
+from jitmaker.accounts.order import I_DIRECTION, I_MARKET_INDEX, I_ORDER_ID
 from jitmaker.auction import (
     AuctionMathError,
     limit_price,
@@ -22,7 +22,6 @@ from jitmaker.auction import (
 from jitmaker.sim.program.drift import DriftEngine
 from jitmaker.sim.program.errors import drift_error
 from jitmaker.sim.program.layout import (
-    MAX_ORDERS,
     MAX_SPOT_POSITIONS,
     SpotMarketView,
     SpotPos,
@@ -31,6 +30,7 @@ from jitmaker.sim.program.layout import (
     UserView,
 )
 from jitmaker.sim.program.oracle import read_oracle
+from jitmaker.sim.program.placement import is_risk_increasing
 from jitmaker.sim.program.rules import (
     LONG,
     SHORT,
@@ -121,28 +121,15 @@ def place_spot_order(
     engine: DriftEngine, state: StateView, user: UserView, params: OrderParams, maps: AccountMaps
 ) -> int | None:
     """``controller::orders::place_spot_order`` (checks in the program's order)."""
-    ctx = engine.ctx
-    now, slot = ctx.unix_timestamp, ctx.slot
-    if user.status & 1:
-        raise drift_error("UserIsBeingLiquidated")
-    if user.status & 2:
-        raise drift_error("UserBankrupt")
-    engine.expire_orders(user, maps)
-    if user.status & 4 and not params.reduce_only:
-        raise drift_error("UserReduceOnly", "order must be reduce only")
+    now = engine.ctx.unix_timestamp
+    engine.check_user_can_place(user, params, maps, "order must be reduce only")
     max_ts = params.max_ts
     if max_ts is None:
         max_ts = now + 30 if params.order_type in (OrderType.MARKET, OrderType.ORACLE) else 0
     if max_ts != 0 and max_ts < now:
         engine.log(f"max_ts ({max_ts}) < now ({now}), skipping order")
         return None
-    slot_index = next((i for i in range(MAX_ORDERS) if user.order_status(i) != _OPEN), None)
-    if slot_index is None:
-        raise drift_error("MaxNumberOfOrders")
-    if params.user_order_id and any(
-        user.order(i).user_order_id == params.user_order_id for i in user.open_order_indexes()
-    ):
-        raise drift_error("UserOrderIdAlreadyInUse")
+    slot_index = engine.free_order_slot(user, params, None)
     market = spot_market(engine, maps, params.market_index)
     if user.pool_id != 0:
         raise drift_error("InvalidPoolId", f"user pool id ({user.pool_id}) != 0")
@@ -177,39 +164,15 @@ def place_spot_order(
         trigger = standardize_price(params.trigger_price or 0, tick, params.direction)
     except AuctionMathError as exc:
         raise _math(exc) from None
-    order = Order.new(
-        status=_OPEN,
-        order_type=params.order_type,
-        market_type=MarketType.SPOT,
-        slot=slot,
-        order_id=user.next_order_id,
-        user_order_id=params.user_order_id,
-        market_index=params.market_index,
-        price=price,
-        existing_position_direction=existing_dir,
-        base_asset_amount=base,
-        direction=params.direction,
-        reduce_only=params.reduce_only or market.status == 6,
-        trigger_price=trigger,
-        trigger_condition=params.trigger_condition,
-        post_only=params.post_only != 0,
-        oracle_price_offset=params.oracle_price_offset or 0,
-        immediate_or_cancel=params.immediate_or_cancel,
-        auction_start_price=start,
-        auction_end_price=end,
-        auction_duration=duration,
-        max_ts=max_ts,
-        posted_slot_tail=slot & 0xFF,
-    )
+    order = engine.new_order(
+        user, params, market, MarketType.SPOT, base=base, price=price, trigger=trigger,
+        existing_dir=existing_dir, max_ts=max_ts, auction=(start, end, duration),
+    )  # fmt: skip
     engine.validate_spot_order(order, market)
-    if params.direction == LONG:
-        risk_increasing = tokens >= 0 or tokens + pos.open_bids + base > 0
-    else:
-        risk_increasing = tokens <= 0 or tokens + pos.open_asks - base < 0
-    user.set_order(slot_index, order)
-    order_id = user.next_order_id
-    user.next_order_id = 1 if order_id == 0xFFFFFFFF else order_id + 1
-    user.bump_counters(1, 1 if duration != 0 else 0)
+    risk_increasing = is_risk_increasing(
+        params.direction, tokens, pos.open_bids, pos.open_asks, base
+    )
+    order_id = engine.add_order(user, slot_index, order)
     pos.open_orders += 1
     if params.order_type not in (OrderType.TRIGGER_MARKET, OrderType.TRIGGER_LIMIT):
         if params.direction == LONG:
@@ -217,7 +180,7 @@ def place_spot_order(
         else:
             pos.open_asks -= base
     user.store_spot(pos)
-    user.set_last_active_slot(slot)
+    user.set_last_active_slot(engine.ctx.slot)
     if risk_increasing:
         engine.check_margin(user, maps, "place")
     if not user.is_margin_trading_enabled and tokens + pos.open_asks < 0:
