@@ -133,7 +133,7 @@ class FillRules:
             if taker_price is not None and not _crosses(taker_dir, taker_price, maker_price):
                 break
             if amm_ok and _better(taker_dir, amm_price, maker_price):
-                b, q = self._amm_fill(state, market, taker, taker_stats, index, amm_price, maps)
+                b, q = self._amm_fill(state, market, taker, taker_stats, index, amm_price)
                 total_base += b
                 total_quote += q
                 order = taker.order(index)
@@ -160,7 +160,7 @@ class FillRules:
             and order[I_STATUS] == _OPEN
             and (taker_price is None or _crosses(taker_dir, taker_price, amm_price))
         ):
-            b, q = self._amm_fill(state, market, taker, taker_stats, index, amm_price, maps)
+            b, q = self._amm_fill(state, market, taker, taker_stats, index, amm_price)
             total_base += b
             total_quote += q
         if total_base:
@@ -351,8 +351,8 @@ class FillRules:
         if amm_jit:
             amm_base = self._amm_jit_base(market, taker_dir, size, maker_price, oracle)
             if amm_base:
-                b, q = self._apply_amm(
-                    state, market, taker, taker_stats, t_index, amm_base, maker_price
+                b, q = self._amm_fill(
+                    state, market, taker, taker_stats, t_index, maker_price, amm_base
                 )
                 total_b += b
                 total_q += q
@@ -367,34 +367,14 @@ class FillRules:
         _, _, reb_num, reb_den = self._fee_tier(state, maker_tier_stats)
         rebate = _maker_rebate(quote, reb_num, reb_den, market.fee_adjustment)
         self._pay_referral(market, taker_stats, discount, reward)
-        now = self.ctx.unix_timestamp
         self._update_position(taker, market, taker_dir, size, quote, -taker_fee)
         self._update_position(maker.user, market, m_order[I_DIRECTION], size, quote, rebate)
         self._fill_order(taker, t_index, size, quote)
         self._fill_order(maker.user, m_index, size, quote)
-        if taker_stats is not None:
-            taker_stats.add_fee_paid(taker_fee)
-            taker_stats.add_volume(False, quote, now)
-        if maker.stats is not None:
-            maker.stats.add_fee_rebate(rebate)
-            maker.stats.add_volume(True, quote, now)
-        self.fills.append(
-            FillRecord(
-                MarketType.PERP,
-                market.market_index,
-                taker.key,
-                t_order[I_ORDER_ID],
-                maker.user.key,
-                m_order[I_ORDER_ID],
-                size,
-                quote,
-                maker_price,
-                self.ctx.slot,
-                taker_fee,
-                rebate,
-                PositionDirection(taker_dir),
-            )
-        )
+        self.settle_fill(
+            MarketType.PERP, market.market_index, taker, taker_stats, t_order, maker, m_order,
+            size, quote, maker_price, taker_fee, rebate,
+        )  # fmt: skip
         self.log(
             f"fill: taker {taker.key} order {t_order[I_ORDER_ID]} maker {maker.user.key} "
             f"order {m_order[I_ORDER_ID]} base {size} quote {quote} price {maker_price}"
@@ -423,27 +403,16 @@ class FillRules:
         taker_stats: UserStatsView | None,
         t_index: int,
         price: int,
-        maps: AccountMaps,
+        size: int | None = None,
     ) -> tuple[int, int]:
+        """The AMM takes the other side of ``size`` at ``price`` (reserves are not moved);
+        ``size`` None: all the taker has unfilled, to the order step."""
         t_order = taker.order(t_index)
-        size = self._taker_unfilled(taker, t_order)
-        size = standardize_base_asset_amount(size, market.order_step_size)
-        if size == 0:
-            return 0, 0
-        return self._apply_amm(state, market, taker, taker_stats, t_index, size, price)
-
-    def _apply_amm(
-        self,
-        state: StateView,
-        market: PerpMarketView,
-        taker: UserView,
-        taker_stats: UserStatsView | None,
-        t_index: int,
-        size: int,
-        price: int,
-    ) -> tuple[int, int]:
-        """The AMM takes the other side of ``size`` at ``price`` (reserves are not moved)."""
-        t_order = taker.order(t_index)
+        if size is None:
+            size = self._taker_unfilled(taker, t_order)
+            size = standardize_base_asset_amount(size, market.order_step_size)
+            if size == 0:
+                return 0, 0
         taker_dir = t_order[I_DIRECTION]
         prod = price * size
         quote = _ceil_div(prod, BASE_PRECISION) if taker_dir == LONG else prod // BASE_PRECISION
@@ -452,26 +421,10 @@ class FillRules:
         self._update_position(taker, market, taker_dir, size, quote, -fee)
         market.add_base_with_amm(size if taker_dir == LONG else -size)
         self._fill_order(taker, t_index, size, quote)
-        if taker_stats is not None:
-            taker_stats.add_fee_paid(fee)
-            taker_stats.add_volume(False, quote, self.ctx.unix_timestamp)
-        self.fills.append(
-            FillRecord(
-                MarketType.PERP,
-                market.market_index,
-                taker.key,
-                t_order[I_ORDER_ID],
-                None,
-                None,
-                size,
-                quote,
-                price,
-                self.ctx.slot,
-                fee,
-                0,
-                PositionDirection(taker_dir),
-            )
-        )
+        self.settle_fill(
+            MarketType.PERP, market.market_index, taker, taker_stats, t_order, None, None,
+            size, quote, price, fee, 0,
+        )  # fmt: skip
         self.log(f"amm fill: taker {taker.key} base {size} quote {quote} price {price}")
         return size, quote
 
@@ -494,11 +447,6 @@ class FillRules:
 
     def _fill_order(self, user: UserView, index: int, base: int, quote: int) -> None:
         order = user.order(index)
-        filled = order.base_asset_amount_filled + base
-        order = order.replace(
-            base_asset_amount_filled=filled,
-            quote_asset_amount_filled=order.quote_asset_amount_filled + quote,
-        )
         pos = user.find_perp(order[I_MARKET_INDEX])
         if pos is not None:
             if order[I_DIRECTION] == LONG:
@@ -506,6 +454,17 @@ class FillRules:
             else:
                 pos.set(open_asks=pos.open_asks + base)
             user.store_perp(pos)
+        self.add_fill_to_order(user, index, order, base, quote)
+
+    def add_fill_to_order(
+        self, user: UserView, index: int, order: Order, base: int, quote: int
+    ) -> None:
+        """Store ``order`` (slot ``index``) with a fill added; Filled and released once whole."""
+        filled = order.base_asset_amount_filled + base
+        order = order.replace(
+            base_asset_amount_filled=filled,
+            quote_asset_amount_filled=order.quote_asset_amount_filled + quote,
+        )
         if filled >= order.base_asset_amount:
             order = order.replace(status=OrderStatus.FILLED)
             user.set_order(index, order)
@@ -513,6 +472,48 @@ class FillRules:
         else:
             user.set_order(index, order)
         user.set_last_active_slot(self.ctx.slot)
+
+    def settle_fill(
+        self,
+        market_type: MarketType,
+        market_index: int,
+        taker: UserView,
+        taker_stats: UserStatsView | None,
+        t_order: Order,
+        maker: Maker | None,
+        m_order: Order | None,
+        base: int,
+        quote: int,
+        price: int,
+        taker_fee: int,
+        rebate: int,
+    ) -> None:
+        """What every match ends with: fees and 30-day volumes on the UserStats, and the fill
+        record (``maker`` None: the AMM)."""
+        now = self.ctx.unix_timestamp
+        if taker_stats is not None:
+            taker_stats.add_fee_paid(taker_fee)
+            taker_stats.add_volume(False, quote, now)
+        if maker is not None and maker.stats is not None:
+            maker.stats.add_fee_rebate(rebate)
+            maker.stats.add_volume(True, quote, now)
+        self.fills.append(
+            FillRecord(
+                market_type,
+                market_index,
+                taker.key,
+                t_order[I_ORDER_ID],
+                None if maker is None else maker.user.key,
+                None if m_order is None else m_order[I_ORDER_ID],
+                base,
+                quote,
+                price,
+                self.ctx.slot,
+                taker_fee,
+                rebate,
+                PositionDirection(t_order[I_DIRECTION]),
+            )
+        )
 
     def _update_position(
         self,

@@ -11,7 +11,7 @@ accrual, spot market deposit/borrow totals, max fill amounts limited by vault ba
 
 from __future__ import annotations
 
-from jitmaker.accounts.enums import MarketType, OrderStatus, OrderType, PositionDirection
+from jitmaker.accounts.enums import MarketType, OrderStatus, OrderType
 from jitmaker.accounts.order import I_DIRECTION, I_MARKET_INDEX, I_ORDER_ID
 from jitmaker.auction import (
     AuctionMathError,
@@ -34,6 +34,7 @@ from jitmaker.sim.program.placement import is_risk_increasing
 from jitmaker.sim.program.rules import (
     LONG,
     SHORT,
+    Maker,
     _ceil_div,
     _crosses,
     _maker_rebate,
@@ -41,7 +42,7 @@ from jitmaker.sim.program.rules import (
     _taker_fee,
 )
 from jitmaker.sim.program.state import AccountMaps
-from jitmaker.sim.program.types import FillRecord, OrderParams
+from jitmaker.sim.program.types import OrderParams
 
 __all__ = [
     "fill_spot_jit",
@@ -252,7 +253,6 @@ def fill_spot_jit(
     reb_num, reb_den = state.spot_fee_tier(0)[2:4]
     taker_fee = _taker_fee(quote, fee_num, fee_den, market.fee_adjustment)
     rebate = _maker_rebate(quote, reb_num, reb_den, market.fee_adjustment)
-    now = ctx.unix_timestamp
     # balances: base moves with the direction; quote pays/receives the notional and fees
     for user, order, idx, quote_delta in (
         (taker, t_order, t_index, -(quote + taker_fee) if taker_dir == LONG else quote - taker_fee),
@@ -273,41 +273,11 @@ def fill_spot_jit(
             qpos, quote_market, signed_token_amount(qpos, quote_market) + quote_delta
         )
         user.store_spot(qpos)
-        filled = order.base_asset_amount_filled + base
-        new = order.replace(
-            base_asset_amount_filled=filled,
-            quote_asset_amount_filled=order.quote_asset_amount_filled + quote,
-        )
-        if filled >= order.base_asset_amount:
-            new = new.replace(status=OrderStatus.FILLED)
-            user.set_order(idx, new)
-            engine.release_order(user, new, 0)
-        else:
-            user.set_order(idx, new)
-        user.set_last_active_slot(ctx.slot)
-    if taker_stats is not None:
-        taker_stats.add_fee_paid(taker_fee)
-        taker_stats.add_volume(False, quote, now)
-    if maker_stats is not None:
-        maker_stats.add_fee_rebate(rebate)
-        maker_stats.add_volume(True, quote, now)
-    engine.fills.append(
-        FillRecord(
-            MarketType.SPOT,
-            market.market_index,
-            taker.key,
-            t_order[I_ORDER_ID],
-            maker.key,
-            m_order[I_ORDER_ID],
-            base,
-            quote,
-            maker_price,
-            ctx.slot,
-            taker_fee,
-            rebate,
-            PositionDirection(taker_dir),
-        )
-    )
+        engine.add_fill_to_order(user, idx, order, base, quote)
+    engine.settle_fill(
+        MarketType.SPOT, market.market_index, taker, taker_stats, t_order,
+        Maker(maker, maker_stats), m_order, base, quote, maker_price, taker_fee, rebate,
+    )  # fmt: skip
     engine.log(
         f"spot fill: taker order {t_order[I_ORDER_ID]} maker order {m_order[I_ORDER_ID]} "
         f"base {base} quote {quote} price {maker_price}"
