@@ -26,15 +26,9 @@ from jitmaker.intmath import div_trunc
 from jitmaker.sim.ledger import Account
 from jitmaker.sim.state import SLOT_SECONDS_DEN, SLOT_SECONDS_NUM, Chain
 from jitmaker.sim.world import (
-    _PM_ASK_TWAP,
     _PM_BID_TWAP,
     _PM_LAST_ORACLE_PRICE,
-    _PM_LAST_UPDATE_SLOT,
-    _PM_MARK_TWAP,
-    _PM_MARK_TWAP_5MIN,
     _PM_ORACLE_TWAP,
-    _PM_ORACLE_TWAP_5MIN,
-    _PM_ORACLE_TWAP_TS,
     _PM_PEG,
     MarketInfo,
     Participant,
@@ -202,19 +196,13 @@ class Flow:
             buf = bytearray(pm.data)
             half = market.spec.amm_spread_bps * 50  # long/short spread, 1e6 precision
             struct.pack_into("<q", buf, _PM_LAST_ORACLE_PRICE, price)
+            # twap, twap 5min, twap ts (adjacent: checked in world)
             struct.pack_into("<qqq", buf, _PM_ORACLE_TWAP, price, price, ts)
-            assert _PM_ORACLE_TWAP_5MIN == _PM_ORACLE_TWAP + 8
-            assert _PM_ORACLE_TWAP_TS == _PM_ORACLE_TWAP + 16
             struct.pack_into("<QQ", buf, _PM_PEG, price & (2**64 - 1), price >> 64)
             bid = price - price * half // 1_000_000
             ask = price + price * half // 1_000_000
+            # bid twap, ask twap, mark twap, mark twap 5min, last update slot (adjacent)
             struct.pack_into("<QQQQQ", buf, _PM_BID_TWAP, bid, ask, price, price, slot)
-            assert (_PM_ASK_TWAP, _PM_MARK_TWAP, _PM_MARK_TWAP_5MIN, _PM_LAST_UPDATE_SLOT) == (
-                _PM_BID_TWAP + 8,
-                _PM_BID_TWAP + 16,
-                _PM_BID_TWAP + 24,
-                _PM_BID_TWAP + 32,
-            )
             out[market.pubkey] = Account(pm.lamports, bytes(buf), pm.owner, pm.executable)
         return out
 

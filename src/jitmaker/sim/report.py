@@ -33,14 +33,20 @@ from typing import IO, Any
 
 from solders.pubkey import Pubkey
 
+from jitmaker.accounts.positions import PERP_POSITION_SIZE, PerpPosition
+from jitmaker.accounts.user import User
 from jitmaker.intmath import div_trunc
+from jitmaker.sim.offsets import record_offsets
 from jitmaker.sim.world import World, user_pda
 
 __all__ = ["Report"]
 
 BASE_PRECISION = 1_000_000_000
-_PERPS_AT = 424
-_PERP_SIZE = 96
+_PERPS_AT = record_offsets(User)["perp_positions"][0]
+_POSITION = record_offsets(PerpPosition, 0)
+_BASE_QUOTE_AT = _POSITION["base_asset_amount"][0]  # base then quote, both i64
+_MARKET_INDEX_AT = _POSITION["market_index"][0]
+assert _POSITION["quote_asset_amount"][0] == _BASE_QUOTE_AT + 8
 
 
 def _enum_name(value: Any) -> Any:
@@ -156,9 +162,9 @@ class Report:
             positions = []
             pnl = 0
             for i in range(8):
-                at = _PERPS_AT + _PERP_SIZE * i
-                base, quote = struct.unpack_from("<qq", data, at + 8)
-                (market_index,) = struct.unpack_from("<H", data, at + 92)
+                at = _PERPS_AT + PERP_POSITION_SIZE * i
+                base, quote = struct.unpack_from("<qq", data, at + _BASE_QUOTE_AT)
+                (market_index,) = struct.unpack_from("<H", data, at + _MARKET_INDEX_AT)
                 if base == 0 and quote == 0:
                     continue
                 price = oracle.get(market_index, 0)

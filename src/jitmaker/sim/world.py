@@ -27,8 +27,22 @@ from jitmaker.accounts.discriminators import (
     PYTH_LAZER_ORACLE_DISCRIMINATOR,
 )
 from jitmaker.accounts.enums import OracleSource
+from jitmaker.accounts.oracles import PYTH_RECEIVER_PROGRAM_ID
+from jitmaker.accounts.perp_market import PerpMarket
+from jitmaker.chain.pdas import ADDRESS_LOOKUP_TABLE_PROGRAM_ID as ALT_PROGRAM_ID
+from jitmaker.chain.pdas import (
+    DRIFT_PROGRAM_ID,
+    JIT_PROXY_PROGRAM_ID,
+    SYSTEM_PROGRAM_ID,
+    perp_market_pda,
+    spot_market_pda,
+    state_pda,
+    user_pda,
+    user_stats_pda,
+)
 from jitmaker.errors import SimulatorError
 from jitmaker.sim.ledger import Account, Ledger
+from jitmaker.sim.offsets import record_offsets
 from jitmaker.sim.scenario import CompetitorSpec, PerpMarketSpec, Scenario, SpotMarketSpec
 
 __all__ = [
@@ -49,12 +63,9 @@ __all__ = [
     "user_stats_pda",
 ]
 
-DRIFT_PROGRAM_ID = Pubkey.from_string("dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH")
-JIT_PROXY_PROGRAM_ID = Pubkey.from_string("J1TnP8zvVxbtF5KFp5xRmWuvG9McnhzmBd9XGfCyuxFP")
+# program ids and the Drift PDAs are the product's (jitmaker.chain.pdas), re-exported here
 BPF_UPGRADEABLE_LOADER = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
-ALT_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
-PYTH_RECEIVER_ID = Pubkey.from_string("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ")
-SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
+PYTH_RECEIVER_ID = Pubkey.from_string(PYTH_RECEIVER_PROGRAM_ID)
 # driftpy's mainnet config points DriftClient at these tables and re-reads them before
 # every v0 send, so the simulator serves tables at exactly these addresses.
 MAINNET_LOOKUP_TABLES = (
@@ -78,17 +89,35 @@ _LAZER_MULTIPLE = {
     OracleSource.PYTH_LAZER_STABLE_COIN: 1,
 }
 
-# byte offsets inside PerpMarket (protocol.md §2.5) patched on every oracle tick
-_PM_LAST_ORACLE_PRICE = 72
-_PM_ORACLE_TWAP = 96
-_PM_ORACLE_TWAP_5MIN = 104
-_PM_ORACLE_TWAP_TS = 112
-_PM_PEG = 272
-_PM_BID_TWAP = 736
-_PM_ASK_TWAP = 744
-_PM_MARK_TWAP = 752
-_PM_MARK_TWAP_5MIN = 760
-_PM_LAST_UPDATE_SLOT = 768
+# byte offsets inside PerpMarket (protocol.md §2.5) patched on every oracle tick, from the
+# product's layout; the flow writes each run of adjacent 8-byte fields with one pack_into
+_PM = record_offsets(PerpMarket)
+
+
+def _pm_run(prefix: str, *names: str) -> int:
+    """Offset of the first of ``names``; they must be adjacent 8-byte fields."""
+    at = [_PM[prefix + name][0] for name in names]
+    assert at == list(range(at[0], at[0] + 8 * len(at), 8)), names
+    return at[0]
+
+
+_ORACLE_DATA = "amm.historical_oracle_data."
+_PM_LAST_ORACLE_PRICE = _pm_run(_ORACLE_DATA, "last_oracle_price")
+_PM_ORACLE_TWAP = _pm_run(
+    _ORACLE_DATA,
+    "last_oracle_price_twap",
+    "last_oracle_price_twap5min",
+    "last_oracle_price_twap_ts",
+)
+_PM_PEG = _pm_run("amm.", "peg_multiplier")  # u128
+_PM_BID_TWAP = _pm_run(
+    "amm.",
+    "last_bid_price_twap",
+    "last_ask_price_twap",
+    "last_mark_price_twap",
+    "last_mark_price_twap5min",
+    "last_update_slot",
+)
 
 
 def lamports_for(size: int) -> int:
@@ -101,31 +130,8 @@ def _pda(seeds: list[bytes], program: Pubkey = DRIFT_PROGRAM_ID) -> Pubkey:
 
 
 @cache
-def state_pda() -> Pubkey:
-    return _pda([b"drift_state"])
-
-
-@cache
 def drift_signer_pda() -> Pubkey:
     return _pda([b"drift_signer"])
-
-
-@cache
-def perp_market_pda(index: int) -> Pubkey:
-    return _pda([b"perp_market", struct.pack("<H", index)])
-
-
-@cache
-def spot_market_pda(index: int) -> Pubkey:
-    return _pda([b"spot_market", struct.pack("<H", index)])
-
-
-def user_pda(authority: Pubkey, sub_account_id: int = 0) -> Pubkey:
-    return _pda([b"user", bytes(authority), struct.pack("<H", sub_account_id)])
-
-
-def user_stats_pda(authority: Pubkey) -> Pubkey:
-    return _pda([b"user_stats", bytes(authority)])
 
 
 # ---------------------------------------------------------------------------- anchor coder

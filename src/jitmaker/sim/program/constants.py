@@ -17,6 +17,12 @@ from jitmaker.accounts.discriminators import (
     USER_STATS_DISCRIMINATOR,
     account_discriminator,
 )
+from jitmaker.accounts.oracles import PYTH_RECEIVER_PROGRAM_ID
+from jitmaker.chain.pdas import ADDRESS_LOOKUP_TABLE_PROGRAM_ID as ALT_PROGRAM
+from jitmaker.chain.pdas import COMPUTE_BUDGET_PROGRAM_ID as COMPUTE_BUDGET
+from jitmaker.chain.pdas import DRIFT_PROGRAM_ID as DRIFT
+from jitmaker.chain.pdas import JIT_PROXY_PROGRAM_ID as JIT_PROXY
+from jitmaker.chain.pdas import SYSTEM_PROGRAM_ID as SYSTEM_PROGRAM
 
 __all__ = [
     "ALT_PROGRAM",
@@ -35,12 +41,8 @@ __all__ = [
     "ix_discriminator",
 ]
 
-DRIFT = Pubkey.from_string("dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH")
-JIT_PROXY = Pubkey.from_string("J1TnP8zvVxbtF5KFp5xRmWuvG9McnhzmBd9XGfCyuxFP")
-COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
-SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
-ALT_PROGRAM = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
-PYTH_RECEIVER = Pubkey.from_string("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ")
+# program ids are the product's (jitmaker.chain.pdas, jitmaker.accounts.oracles)
+PYTH_RECEIVER = Pubkey.from_string(PYTH_RECEIVER_PROGRAM_ID)
 
 PRICE_PRECISION = 1_000_000
 QUOTE_PRECISION = 1_000_000

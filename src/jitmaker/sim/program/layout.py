@@ -26,7 +26,7 @@ from jitmaker.accounts.spot_market import SpotMarket
 from jitmaker.accounts.state import FeeTier, State
 from jitmaker.accounts.user import MAX_ORDERS, MAX_PERP_POSITIONS, MAX_SPOT_POSITIONS, User
 from jitmaker.accounts.user_stats import UserStats
-from jitmaker.sim.program.offsets import fields, record_offsets, record_struct, struct_offsets
+from jitmaker.sim.offsets import fields, record_offsets, record_struct, struct_offsets
 
 __all__ = [
     "MAX_ORDERS",
