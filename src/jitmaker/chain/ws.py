@@ -179,6 +179,8 @@ class SubscriptionManager:
     ``start()`` is fine: subscriptions are sent as soon as a connection is up.
     """
 
+    close_timeout_s = 5.0  # how long close() waits for its cancelled tasks to finish
+
     def __init__(
         self,
         url: str,
@@ -276,7 +278,12 @@ class SubscriptionManager:
         await self._run()
 
     async def close(self) -> None:
-        """Stop the reader, close the socket and cancel hook tasks."""
+        """Stop the reader, close the socket and cancel hook tasks.
+
+        Bounded: a task that has not finished ``close_timeout_s`` after its cancellation is left
+        behind (and logged) rather than awaited for ever, and a cancellation of ``close()``
+        itself propagates (it used to be swallowed while awaiting the tasks, so a caller's
+        timeout around ``close()`` could not end it)."""
         self._closing = True
         tasks = [t for t in (self._task, *self._tasks) if t is not None]
         for t in tasks:
@@ -284,11 +291,18 @@ class SubscriptionManager:
         ws = self._ws
         if ws is not None:
             await self._close_ws(ws, abort=False)
-        for t in tasks:
-            try:
-                await t
-            except BaseException:
-                pass
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=self.close_timeout_s)
+            for t in done:
+                if not t.cancelled():
+                    t.exception()  # retrieved: a failure at close is not worth a report
+            if pending:
+                log.warning(
+                    "ws_close_tasks_left",
+                    endpoint=self.name,
+                    tasks=sorted(t.get_name() for t in pending),
+                    timeout_s=self.close_timeout_s,
+                )
         self._task = None
 
     def reconnect(self, reason: str) -> bool:
@@ -394,7 +408,14 @@ class SubscriptionManager:
 
     async def _send(self, ws: ClientConnection, req: dict[str, Any]) -> None:
         try:
-            await ws.send(json.dumps(req))
+            # a peer that stops reading fills the write buffer and ``send`` waits for it to
+            # drain; resubscribing on a fresh connection happens before the reader's stall
+            # timeout applies, so bound the wait here and drop the connection instead
+            async with asyncio.timeout(self.stall_timeout_s):
+                await ws.send(json.dumps(req))
+        except TimeoutError:
+            self._event(WsEvent.STALL, stall_timeout_s=self.stall_timeout_s, during="send")
+            ws.transport.abort()
         except (ConnectionClosed, WebSocketException, OSError):
             pass  # the reader sees the closed socket and resubscribes everything on reconnect
 

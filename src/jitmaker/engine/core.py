@@ -57,6 +57,7 @@ WATCHDOG_TICK_S = 0.1
 STUCK_AFTER_S = 1.2  # a send with no outcome this long is presumed lost (until it expires)
 MAX_STUCK_SENDS = 8  # that many at once: refuse new attempts until they resolve
 BLOCKHASH_SUSPICION_SLOTS = 300  # how long a "Blockhash not found" shortens the usable age
+TASK_EXIT_S = 5.0  # at shutdown, how long a cancelled task may take to finish
 
 
 class SnapshotIncomplete(JitMakerError):
@@ -294,11 +295,17 @@ class Engine:
         if self.executor is not None and self.executor.in_flight:
             log.warning("in_flight_at_exit", count=len(self.executor.in_flight))
             self.counters.unknown_outcomes += len(self.executor.in_flight)
-        for name, task in list(self._tasks.items()):
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-            self._tasks.pop(name, None)
+        if tasks:  # bounded: a task stuck on a silent peer must not hold the exit
+            done, pending = await asyncio.wait(tasks, timeout=TASK_EXIT_S)
+            for task in done:
+                if not task.cancelled():
+                    task.exception()  # retrieved; failures were logged by _task_done
+            if pending:
+                log.warning("tasks_left_at_exit", tasks=sorted(t.get_name() for t in pending))
         if self.sender is not None:
             left = await self.sender.drain(max(0.0, deadline - self.clock()))
             if left:
@@ -307,7 +314,7 @@ class Engine:
             # the summary's positions come from the chain as we leave, not from a feed that
             # may have gone quiet (a dropped subscription is repaired only every few seconds)
             try:
-                await asyncio.wait_for(self._poll_own(), 3)
+                await _within(self._poll_own(), 3)
             except Exception as exc:
                 log.warning("final_position_read_failed", error=str(exc))
         for closer in (
@@ -324,7 +331,7 @@ class Engine:
                 close = getattr(closer, "close", None) or getattr(closer, "stop", None)
                 result = close()
                 if asyncio.iscoroutine(result):
-                    await asyncio.wait_for(result, 5)
+                    await _within(result, 5)
         log.info(
             "engine_stopped", **{k: v for k, v in self.summary().items() if isinstance(v, int)}
         )
@@ -890,7 +897,7 @@ class Engine:
         log.warning("ws_replaced", reason=reason, endpoint_index=self._ws_index)
         self.subs = await self._open_ws(url)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(old.close(), 5)
+            await _within(old.close(), 5)
         self._wake_maintenance.set()
 
     def _on_reconnect(self, _info: Any = None) -> None:
@@ -1313,6 +1320,31 @@ _FAILURE_KINDS = {
     "TAKER_GONE": OutcomeKind.TAKER_ORDER_NOT_FOUND,
     "ALREADY_PROCESSED": OutcomeKind.FILLED,
 }
+
+
+async def _within(aw: Awaitable[Any], timeout_s: float) -> Any:
+    """``aw``'s result, or ``TimeoutError`` after ``timeout_s`` (its task is then cancelled and
+    left behind). Unlike Python 3.11's ``asyncio.wait_for`` this is bounded even when ``aw``
+    does not finish on cancellation (wait_for then waits for it without limit), and a
+    cancellation of the caller always propagates (wait_for drops it if ``aw`` completes in
+    the same loop iteration, gh-86296), so a supervisor loop being shut down cannot carry on."""
+    task = asyncio.ensure_future(aw)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_retrieve)
+        raise TimeoutError(f"not done within {timeout_s}s")
+    return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a left-behind task's exception as seen (no 'never retrieved' report at exit)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _derive_ws(http_url: str) -> str:
