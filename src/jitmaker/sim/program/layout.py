@@ -29,9 +29,6 @@ from jitmaker.accounts.user_stats import UserStats
 from jitmaker.sim.offsets import fields, record_offsets, record_struct, struct_offsets
 
 __all__ = [
-    "MAX_ORDERS",
-    "MAX_PERP_POSITIONS",
-    "MAX_SPOT_POSITIONS",
     "PerpMarketView",
     "PerpPos",
     "SpotMarketView",
@@ -75,7 +72,9 @@ class _View:
 
 
 # ---------------------------------------------------------------- User
-_ORDERS_AT, _PERPS_AT, _SPOTS_AT = _at(_USER, "orders perp_positions spot_positions")
+_ORDERS_AT, _PERPS_AT, _SPOTS_AT, _LAST_ACTIVE_SLOT = _at(
+    _USER, "orders perp_positions spot_positions last_active_slot"
+)
 _PERP_SIZE = PERP_POSITION_SIZE
 _SPOT_SIZE = SPOT_POSITION_SIZE
 _ORDER_AT = struct_offsets(ORDER_STRUCT)
@@ -207,8 +206,8 @@ class SpotPos:
 @fields(
     _USER,
     "authority delegate status pool_id sub_account_id next_order_id open_orders open_auctions"
-    " is_margin_trading_enabled last_active_slot",
-    settable="next_order_id last_active_slot",
+    " is_margin_trading_enabled",
+    settable="next_order_id",
 )
 class UserView(_View):
     """A Drift ``User`` (4376 bytes)."""
@@ -216,7 +215,7 @@ class UserView(_View):
     __slots__ = ()
 
     def set_last_active_slot(self, slot: int) -> None:
-        self.last_active_slot = slot
+        _U64.pack_into(self.buf, _LAST_ACTIVE_SLOT, slot)
 
     # orders
     def order(self, i: int) -> Order:
