@@ -40,6 +40,15 @@ _UNSUBSCRIBE = {
 }
 
 
+def _rendered(cache: dict[str, str], account: Any, encoding: str, data: Any) -> str:
+    """The notification value of ``account`` in ``encoding``, rendered once per change."""
+    value = cache.get(encoding)
+    if value is None:
+        value = json.dumps(render_account(account, encoding, None, data, strict=False))
+        cache[encoding] = value
+    return value
+
+
 @dataclass(eq=False, slots=True)
 class Subscription:
     id: int
@@ -322,12 +331,7 @@ class PubSub:
             rendered: dict[str, str] = {}
             if account_subs:
                 for sub in list(account_subs.values()):
-                    value = rendered.get(sub.encoding)
-                    if value is None:
-                        value = json.dumps(
-                            render_account(account, sub.encoding, None, data, strict=False)
-                        )
-                        rendered[sub.encoding] = value
+                    value = _rendered(rendered, account, sub.encoding, data)
                     text = (
                         '{"jsonrpc":"2.0","method":"accountNotification","params":'
                         f'{{"result":{{"context":{{"slot":{slot}}},"value":{value}}},'
@@ -340,12 +344,7 @@ class PubSub:
                 for sub in list(program_subs.values()):
                     if sub.filters and not matches_all(sub.filters, raw):
                         continue
-                    value = rendered.get(sub.encoding)
-                    if value is None:
-                        value = json.dumps(
-                            render_account(account, sub.encoding, None, data, strict=False)
-                        )
-                        rendered[sub.encoding] = value
+                    value = _rendered(rendered, account, sub.encoding, data)
                     text = (
                         '{"jsonrpc":"2.0","method":"programNotification","params":'
                         f'{{"result":{{"context":{{"slot":{slot}}},"value":'

@@ -441,6 +441,14 @@ class Rpc:
             "value": value,
         }
 
+    def _read_config(self, params: list[Any], encoding: str) -> tuple[dict[str, Any], str]:
+        """The account reads' config object (``params[1]``): commitment and minContextSlot
+        checked, and the data encoding (``encoding`` when not given)."""
+        cfg = _config(params, 1)
+        parse_commitment(cfg)
+        self._min_context(cfg)
+        return cfg, _encoding(cfg, encoding)
+
     def _min_context(self, config: dict[str, Any]) -> None:
         wanted = config.get("minContextSlot")
         if wanted is not None and int(wanted) > self.chain.slot:
@@ -465,10 +473,7 @@ class Rpc:
         if not params:
             raise invalid_params("Invalid params: missing pubkey")
         key = parse_pubkey(params[0])
-        cfg = _config(params, 1)
-        parse_commitment(cfg)
-        self._min_context(cfg)
-        enc = _encoding(cfg, "binary")
+        cfg, enc = self._read_config(params, "binary")
         account = self.chain.ledger.get(key)
         value = None if account is None else self._account_json(key, account, enc, _data_slice(cfg))
         return self._ctx(value)
@@ -479,10 +484,7 @@ class Rpc:
         if len(params[0]) > MAX_MULTIPLE_ACCOUNTS:
             raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}")
         keys = [parse_pubkey(k) for k in params[0]]
-        cfg = _config(params, 1)
-        parse_commitment(cfg)
-        self._min_context(cfg)
-        enc = _encoding(cfg, "base64")
+        cfg, enc = self._read_config(params, "base64")
         ds = _data_slice(cfg)
         ledger = self.chain.ledger
         values = []
@@ -495,10 +497,7 @@ class Rpc:
         if not params:
             raise invalid_params("Invalid params: missing program id")
         program = parse_pubkey(params[0])
-        cfg = _config(params, 1)
-        parse_commitment(cfg)
-        self._min_context(cfg)
-        enc = _encoding(cfg, "binary")
+        cfg, enc = self._read_config(params, "binary")
         ds = _data_slice(cfg)
         filters = parse_filters(cfg.get("filters"))
         out = []

@@ -125,6 +125,22 @@ def _need(accounts: list[IxAccount], n: int) -> None:
 _MAKE_ACCOUNTS = ("state", "user", "user_stats", "taker", "taker_stats", "authority")
 
 
+def _load_make_accounts(env: Env, accounts: list[IxAccount]) -> None:
+    """Anchor's checks of the ``_MAKE_ACCOUNTS`` that place_and_make and jit-proxy's ``jit``
+    both start with: State, then the maker's and taker's User/UserStats, then the signer."""
+    state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth = accounts[:6]
+    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
+    for acc, name, disc in (
+        (user_acc, "user", USER_DISC),
+        (stats_acc, "user_stats", USER_STATS_DISC),
+        (taker_acc, "taker", USER_DISC),
+        (tstats_acc, "taker_stats", USER_STATS_DISC),
+    ):
+        _load(env, acc, name, disc, env.drift_id)
+    if not auth.signer:
+        raise AccountError(3010, "authority")
+
+
 def _check_user_signer(user: UserView, authority: IxAccount) -> None:
     """``can_sign_for_user``: authority is the user's authority or its non-zero delegate."""
     if not authority.signer:
@@ -147,16 +163,7 @@ def place_and_make(
     work = engine.work
     _need(accounts, 6)
     state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth = accounts[:6]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
-    for acc, name, disc in (
-        (user_acc, "user", USER_DISC),
-        (stats_acc, "user_stats", USER_STATS_DISC),
-        (taker_acc, "taker", USER_DISC),
-        (tstats_acc, "taker_stats", USER_STATS_DISC),
-    ):
-        _load(env, acc, name, disc, env.drift_id)
-    if not auth.signer:
-        raise AccountError(3010, "authority")
+    _load_make_accounts(env, accounts)
     state = StateView(state_acc.key, work.buf(state_acc.key))
     user = work.user(user_acc.key)
     user_stats = work.stats(stats_acc.key)
@@ -307,16 +314,7 @@ def jit_ix(env: Env, accounts: list[IxAccount], params: JitParams, cpi) -> None:
     work = engine.work
     _need(accounts, 7)
     state_acc, user_acc, stats_acc, taker_acc, tstats_acc, auth, prog = accounts[:7]
-    _load(env, state_acc, "state", STATE_DISC, env.drift_id, loader=False)
-    for acc, name, disc in (
-        (user_acc, "user", USER_DISC),
-        (stats_acc, "user_stats", USER_STATS_DISC),
-        (taker_acc, "taker", USER_DISC),
-        (tstats_acc, "taker_stats", USER_STATS_DISC),
-    ):
-        _load(env, acc, name, disc, env.drift_id)
-    if not auth.signer:
-        raise AccountError(3010, "authority")
+    _load_make_accounts(env, accounts)
     if prog.key != env.drift_id:
         raise AccountError(3008, "drift_program")
     for acc, name in (
