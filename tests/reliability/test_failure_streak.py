@@ -117,3 +117,46 @@ def test_kill_switch_without_send_order_keeps_arrival_order():
     assert event.detail == "3 consecutive failures"
     assert len(ks.reset(7)) == 1
     assert ks.consecutive_failures == 0 and ks.allows_new_attempts
+
+
+def test_sends_nobody_has_answered_are_capped_below_the_failure_streak():
+    # a node that silently drops everything (a forgotten blockhash) answers no send until the
+    # blockhash expires; at tens of attempts a second the bot must stop adding blind sends
+    # before they are enough to halt it on their own
+    from collections import OrderedDict
+
+    from jitmaker.engine.executor import RefusedReason
+
+    engine, flights = _engine()
+    now = 1000.0
+    engine.clock = lambda: now
+    in_flight: OrderedDict[str, SimpleNamespace] = OrderedDict()
+    flights.in_flight = in_flight
+
+    def send(sig: str, at: float) -> None:
+        in_flight[sig] = SimpleNamespace(sent_at=at)
+        flights.sent_at[sig] = at
+
+    def resolve(outcome) -> None:
+        in_flight.pop(outcome.signature, None)
+        engine._on_tx_outcome(outcome)
+
+    send("ok", now - 0.5)
+    resolve(_landed("ok"))
+    sent = 0
+    while engine._can_trade() is None and sent < 10 * LIMIT:
+        send(f"blind{sent}", now - 0.4 + sent / 1000)  # none old enough for the age rule
+        sent += 1
+    assert engine._can_trade() is RefusedReason.UNCONFIRMED
+    assert sent < LIMIT
+    for i in range(sent):  # all of them dropped: a streak, but not a halt
+        resolve(_expired(f"blind{i}"))
+    assert engine.state == EngineState.RUNNING, engine.halt_reason
+    assert engine._can_trade() is None  # nothing blind in flight: sending resumes
+    # a send that lands releases the cap for everything sent before it
+    for i in range(sent):
+        send(f"again{i}", now - 0.2 + i / 1000)
+    assert engine._can_trade() is RefusedReason.UNCONFIRMED
+    send("newest", now - 0.1)
+    resolve(_landed("newest"))
+    assert engine._can_trade() is None

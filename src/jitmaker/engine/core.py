@@ -56,6 +56,7 @@ FEED_MAX_LAG_SLOTS = 8  # the slot feed may trail the RPC's slot by this much (d
 WATCHDOG_TICK_S = 0.1
 STUCK_AFTER_S = 1.2  # a send with no outcome this long is presumed lost (until it expires)
 MAX_STUCK_SENDS = 8  # that many at once: refuse new attempts until they resolve
+MAX_BLIND_SENDS = 64  # in flight and sent after the latest-sent attempt that landed (at most)
 BLOCKHASH_SUSPICION_SLOTS = 300  # how long a "Blockhash not found" shortens the usable age
 TASK_EXIT_S = 5.0  # at shutdown, how long a cancelled task may take to finish
 
@@ -165,6 +166,7 @@ class Engine:
         self._last_slot_frame = 0.0
         self.last_snapshot_at: float | None = None
         self.last_fresh_at: float | None = None
+        self._landed_sent_at = float("-inf")  # send time of the latest-sent attempt that landed
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
@@ -1183,7 +1185,28 @@ class Engine:
                 stuck += 1
                 if stuck >= MAX_STUCK_SENDS:
                     return RefusedReason.UNCONFIRMED
+            # ... and bound them by count too: at tens of attempts a second the age rule lets
+            # more sends out blind (none answered yet) than the kill switch's failure streak
+            # allows, so one burst the node drops (a forgotten blockhash) would halt the bot
+            cap = self._blind_cap()
+            blind = 0
+            for flight in reversed(self.executor.in_flight.values()):
+                if flight.sent_at <= self._landed_sent_at:
+                    break
+                blind += 1
+                if blind >= cap:
+                    return RefusedReason.UNCONFIRMED
         return None
+
+    def _blind_cap(self) -> int:
+        """Sends allowed in flight after the latest-sent one that landed: half the kill
+        switch's failure streak (a whole window dropped leaves room for the next one to show
+        whether the fault persists), at most ``MAX_BLIND_SENDS``."""
+        kill = getattr(self.risk, "kill_switch", None)
+        limit = getattr(getattr(kill, "config", None), "max_consecutive_failures", None)
+        if not limit:
+            return MAX_BLIND_SENDS
+        return max(1, min(MAX_BLIND_SENDS, limit // 2))
 
     def _risk_check(self, attempt: Attempt) -> str | None:
         from jitmaker.strategies.sizing import PositionLimits
@@ -1280,7 +1303,11 @@ class Engine:
             if self.executor
             else None
         )
-        if flight is None or self.risk is None:
+        if flight is None:
+            return
+        if kind.landed:
+            self._landed_sent_at = max(self._landed_sent_at, flight.sent_at)
+        if self.risk is None:
             return
         event = self.risk.on_outcome(kind, self.slot, flight.sent_at)
         if event is not None and getattr(self.risk, "halted", False):
