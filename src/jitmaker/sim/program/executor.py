@@ -20,6 +20,7 @@ from anchorpy.coder.instruction import InstructionCoder
 from solders.pubkey import Pubkey
 
 from jitmaker.accounts.enums import MarketType
+from jitmaker.accounts.user import User
 from jitmaker.chain.pdas import (
     perp_market_pda,
     spot_market_pda,
@@ -28,6 +29,7 @@ from jitmaker.chain.pdas import (
     user_stats_pda,
 )
 from jitmaker.sim.ledger import Ledger
+from jitmaker.sim.offsets import record_offsets
 from jitmaker.sim.program.constants import COMPUTE_BUDGET, JIT_DISC, STATE_DISC, USER_DISC
 from jitmaker.sim.program.drift import DriftEngine, Maker
 from jitmaker.sim.program.errors import (
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 MAX_COMPUTE_UNITS = 1_400_000
+_HAS_OPEN_ORDER = record_offsets(User)["has_open_order"][0]
 DEFAULT_UNITS_PER_IX = 200_000
 # Rough compute costs (the real programs use ~20-200k); only used for the budget check.
 CU_COMPUTE_BUDGET = 150
@@ -486,7 +489,7 @@ def fill_from_resting_and_amm(
         for key, account in ledger.by_owner(program):
             if key == taker_user_key or account.data[:8] != taker.buf[:8]:
                 continue
-            if account.data[4352] == 0:  # has_open_order
+            if account.data[_HAS_OPEN_ORDER] == 0:
                 continue
             user = work.user(key)
             if any(

@@ -20,6 +20,10 @@ from jitmaker.accounts.enums import (
     PostOnlyParam,
 )
 from jitmaker.accounts.order import I_DIRECTION, I_ORDER_ID, I_STATUS
+from jitmaker.accounts.state import STATE_SIZE, State
+from jitmaker.accounts.user import USER_SIZE
+from jitmaker.accounts.user_stats import USER_STATS_SIZE
+from jitmaker.sim.offsets import record_offsets
 from jitmaker.sim.program import spot as spot_rules
 from jitmaker.sim.program.constants import (
     STATE_DISC,
@@ -40,7 +44,8 @@ from jitmaker.sim.program.types import IOC_FLAG, OrderParams
 __all__ = ["IxAccount", "JitParams", "decode_jit_params", "drift_ix", "jit_ix"]
 
 _SYSTEM = Pubkey.default()
-_SIZES = {STATE_DISC: 992, USER_DISC: 4376, USER_STATS_DISC: 240}
+_SIZES = {STATE_DISC: STATE_SIZE, USER_DISC: USER_SIZE, USER_STATS_DISC: USER_STATS_SIZE}
+_EXCHANGE_STATUS = record_offsets(State)["exchange_status"][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +262,7 @@ def _signed_user_ix(env: Env, accounts: list[IxAccount]) -> tuple[IxAccount, Use
         raise AccountError(2000, "user")
     user = work.user(user_acc.key)
     _check_user_signer(user, auth)
-    if work.data(state_acc.key)[974] == 0xFF:  # StateView.exchange_status, read without a copy
+    if work.data(state_acc.key)[_EXCHANGE_STATUS] == 0xFF:  # read without a copy
         raise drift_error("ExchangePaused")
     return state_acc, user
 

@@ -110,10 +110,12 @@ class MarginRules:
         entry = maps.spot.get(0)
         interest, decimals = 10**10, 6
         if entry is not None:
-            data = self.work.data(entry[0])
-            off = 464 if balance_type == 0 else 480
-            interest = int.from_bytes(data[off : off + 16], "little")
-            decimals = int.from_bytes(data[680:684], "little")
+            market = SpotMarketView(entry[0], self.work.data(entry[0]))  # read only: no copy
+            if balance_type == 0:
+                interest = market.cumulative_deposit_interest
+            else:
+                interest = market.cumulative_borrow_interest
+            decimals = market.decimals
         if balance_type == 0:
             return scaled * interest // 10 ** (19 - decimals)
         return _ceil_div(scaled * interest, 10 ** (19 - decimals))
