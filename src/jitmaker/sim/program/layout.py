@@ -2,8 +2,8 @@
 
 The executor patches the fields it changes in place (a ``bytearray`` per account) rather
 than decoding and re-encoding whole accounts. The offsets are not restated here: they are
-derived from the record specs of ``jitmaker.accounts`` (``offsets.record_offsets``), and each
-view declares the fields it reads as one table (``offsets.fields``); the tests cross-check the
+derived from the record specs of ``jitmaker.accounts`` (``jitmaker.sim.offsets``), and each
+view declares the fields it reads as one table (``fields``); the tests cross-check the
 written bytes against driftpy's Anchor decoder.
 """
 
