@@ -1199,14 +1199,14 @@ class Engine:
         return None
 
     def _blind_cap(self) -> int:
-        """Sends allowed in flight after the latest-sent one that landed: half the kill
-        switch's failure streak (a whole window dropped leaves room for the next one to show
-        whether the fault persists), at most ``MAX_BLIND_SENDS``."""
+        """Sends allowed in flight after the latest-sent one that landed: three quarters of
+        the kill switch's failure streak (one whole window dropped is a streak, not a halt; a
+        fault that persists into the next window still halts), at most ``MAX_BLIND_SENDS``."""
         kill = getattr(self.risk, "kill_switch", None)
         limit = getattr(getattr(kill, "config", None), "max_consecutive_failures", None)
         if not limit:
             return MAX_BLIND_SENDS
-        return max(1, min(MAX_BLIND_SENDS, limit // 2))
+        return max(1, min(MAX_BLIND_SENDS, limit * 3 // 4))
 
     def _risk_check(self, attempt: Attempt) -> str | None:
         from jitmaker.strategies.sizing import PositionLimits
