@@ -38,7 +38,7 @@ soak: $(STAMP)
 
 # hours of simulated flow with faults: memory and task count over time
 soak-memory: $(STAMP)
-	$(BIN)/python -m bench.soak --mode memory --hours 2
+	$(BIN)/python -m bench.soak --mode memory --hours 6
 
 # the simulator alone: a day of 400 ms slots in accelerated time, memory measured
 soak-sim: $(STAMP)
