@@ -26,6 +26,7 @@ from jitmaker.accounts import (
 )
 from jitmaker.accounts._getter import SPEEDUPS
 from jitmaker.auction import is_auction_complete
+from jitmaker.chain.loop_errors import LoopErrorHandler
 from jitmaker.chain.maker_tx import MakerTxBuilder
 from jitmaker.chain.pdas import perp_market_pda, spot_market_pda, user_pda
 from jitmaker.chain.remaining import user_markets
@@ -170,6 +171,8 @@ class Engine:
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
+        loop_errors = LoopErrorHandler()
+        loop_errors.install(asyncio.get_running_loop())
         try:
             # A signal during startup (bootstrap retries can take tens of seconds against a
             # dead endpoint) must not wait for the retries to run out: race start and stop.
@@ -187,7 +190,10 @@ class Engine:
                 self._spawn("duration", self._stop_after(duration_s))
             await self._stop.wait()
         finally:
-            await self._shutdown()
+            try:
+                await self._shutdown()
+            finally:
+                loop_errors.uninstall()
         return self.summary()
 
     def stop(self, reason: str = "requested") -> None:
