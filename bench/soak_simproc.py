@@ -97,7 +97,7 @@ async def _serve(conn: Any, shared: Any, seed: int, slot_ms: int) -> None:
             stop.set()
 
     loop.add_reader(conn.fileno(), on_readable)
-    conn.send(("ready", sim.port, sim.slot))
+    conn.send(("ready", sim.http_url, sim.ws_url))
     await stop.wait()
     loop.remove_reader(conn.fileno())
     stats = sim.stats()
@@ -155,7 +155,7 @@ class RemoteSim:
         self.faults = RemoteFaults(self)
         self.errors: list[str] = []
         self.final_stats: dict[str, Any] | None = None
-        self._port: int | None = None
+        self._urls: tuple[str, str] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class RemoteSim:
         self._proc.start()
         self._child_conn.close()  # the child holds its end; EOF here means it died
         msg = await self._reply("ready", timeout_s)
-        self._port = int(msg[1])
+        self._urls = (str(msg[1]), str(msg[2]))  # the simulator's own endpoint URLs
 
     async def stop(self, timeout_s: float = 60.0) -> None:
         try:
@@ -190,19 +190,18 @@ class RemoteSim:
     def alive(self) -> bool:
         return self._proc.is_alive()
 
-    @property
-    def port(self) -> int:
-        if self._port is None:
+    def _endpoints(self) -> tuple[str, str]:
+        if self._urls is None:
             raise RuntimeError("simulator child not started")
-        return self._port
+        return self._urls
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._endpoints()[0]
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port + 1}"
+        return self._endpoints()[1]
 
     @property
     def slot(self) -> int:
