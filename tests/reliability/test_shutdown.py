@@ -96,6 +96,34 @@ async def sim() -> AsyncIterator[Simulator]:
         await simulator.stop()
 
 
+async def launch_daemon(tmp_path: Path, config: dict[str, Any]) -> Daemon:
+    """Write ``config`` (mode 0600, as the daemon demands) and run ``python -m jitmaker.cli`` on
+    it with JSON logs read line by line; the key comes from the file, never the environment."""
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    summary = tmp_path / "summary.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_PRIVATE_KEY")}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jitmaker.cli",
+        "--config-file",
+        str(path),
+        "--summary-json",
+        str(summary),
+        "--log-format",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    daemon = Daemon(proc, summary)
+    daemon.reader = asyncio.create_task(_read_lines(daemon))
+    return daemon
+
+
 async def start_daemon(sim: Simulator, tmp_path: Path, *, grace_s: int = GRACE_S) -> Daemon:
     keypair = Keypair.from_seed(hashlib.sha256(b"jitmaker-reliability/shutdown").digest())
     sim.fund(keypair.pubkey(), 100_000 * 10**6)
@@ -117,28 +145,7 @@ async def start_daemon(sim: Simulator, tmp_path: Path, *, grace_s: int = GRACE_S
             }
         },
     }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    summary = tmp_path / "summary.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEPER_PRIVATE_KEY")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jitmaker.cli",
-        "--config-file",
-        str(path),
-        "--summary-json",
-        str(summary),
-        "--log-format",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    daemon = Daemon(proc, summary)
-    daemon.reader = asyncio.create_task(_read_lines(daemon))
-    return daemon
+    return await launch_daemon(tmp_path, config)
 
 
 async def trading(daemon: Daemon, attempts: int = 1) -> None:
@@ -278,26 +285,8 @@ async def test_sigterm_during_startup_retries_exits_promptly(tmp_path: Path) -> 
         },
         "botConfigs": {"jitMaker": {"marketIndexes": [0], "subaccounts": [0]}},
     }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    summary = tmp_path / "summary.json"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jitmaker.cli",
-        "--config-file",
-        str(path),
-        "--summary-json",
-        str(summary),
-        "--log-format",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    daemon = Daemon(proc, summary)
-    daemon.reader = asyncio.create_task(_read_lines(daemon))
+    daemon = await launch_daemon(tmp_path, config)
+    proc = daemon.proc
     retrying = await daemon.wait_for(lambda: bool(daemon.events("bootstrap_retry")), 30.0)
     assert retrying, daemon.dump()
     proc.send_signal(signal.SIGTERM)
@@ -310,4 +299,4 @@ async def test_sigterm_during_startup_retries_exits_promptly(tmp_path: Path) -> 
         )
     assert code == 0, daemon.dump()
     assert daemon.events("stopping"), daemon.dump()
-    assert summary.exists()
+    assert daemon.summary_path.exists()
