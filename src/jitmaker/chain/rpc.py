@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 import aiohttp
 import structlog
 
+from jitmaker.chain import rpctypes as _rpctypes
 from jitmaker.chain.backoff import Backoff, Jitter
 from jitmaker.chain.loglimit import LogLimiter
 from jitmaker.chain.redact import register_url, scrub
@@ -52,11 +53,9 @@ from jitmaker.chain.rpctypes import (
     MAX_SIGNATURE_STATUSES,
     AccountsFilter,
     Commitment,
-    DataSize,
     Encoding,
     EndpointHealth,
     LatestBlockhash,
-    Memcmp,
     PrioritizationFee,
     RawAccount,
     RpcErrorCode,
@@ -66,32 +65,21 @@ from jitmaker.chain.rpctypes import (
     SimulationResult,
     Slotted,
     TransactionMeta,
-    b58encode,
+)
+from jitmaker.chain.rpctypes import (
+    DataSize as DataSize,
+)
+from jitmaker.chain.rpctypes import (
+    Memcmp as Memcmp,
+)
+from jitmaker.chain.rpctypes import (
+    b58encode as b58encode,
 )
 from jitmaker.errors import RpcError
 
-__all__ = [
-    "MAX_MULTIPLE_ACCOUNTS",
-    "MAX_SIGNATURE_STATUSES",
-    "AccountsFilter",
-    "Commitment",
-    "DataSize",
-    "Encoding",
-    "EndpointHealth",
-    "LatestBlockhash",
-    "Memcmp",
-    "PrioritizationFee",
-    "RawAccount",
-    "RpcClient",
-    "RpcErrorCode",
-    "RpcRateLimitedError",
-    "RpcTransportError",
-    "SignatureStatus",
-    "SimulationResult",
-    "Slotted",
-    "TransactionMeta",
-    "b58encode",
-]
+# The value types live in ``rpctypes``; they are re-exported here so callers can take the client
+# and its types from one module. Derived, not restated, so the two lists cannot drift apart.
+__all__ = ["RpcClient", *_rpctypes.__all__]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
