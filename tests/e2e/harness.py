@@ -28,22 +28,15 @@ def bot_keypair(label: str = "bot") -> Keypair:
     return Keypair.from_seed(hashlib.sha256(f"jitmaker-e2e/{label}".encode()).digest())
 
 
-async def run_bot(
+def sim_config(
+    sim: Any,
+    keypair: Keypair,
     *,
-    duration_s: float = 6.0,
-    seed: int = 11,
-    slot_ms: int = 40,
-    jit: dict[str, Any] | None = None,
     glob: dict[str, Any] | None = None,
-    fund_usdc: int = 100_000,
-    sim_setup: Any = None,
-) -> RunResult:
-    sim = Simulator(None, seed=seed, slot_ms=slot_ms)
-    await sim.start()
-    keypair = bot_keypair(str(seed))
-    sim.fund(keypair.pubkey(), fund_usdc * 10**6)
-    if sim_setup is not None:
-        sim_setup(sim)
+    jit: dict[str, Any] | None = None,
+) -> Any:
+    """The engine config for a bot on the simulator's three perp markets (``sim`` needs only
+    ``http_url``/``ws_url``); ``glob``/``jit`` override the global and jitMaker sections."""
     raw = {
         "global": {
             "endpoint": sim.http_url,
@@ -63,7 +56,26 @@ async def run_bot(
             }
         },
     }
-    config = parse_config(raw, env={})
+    return parse_config(raw, env={})
+
+
+async def run_bot(
+    *,
+    duration_s: float = 6.0,
+    seed: int = 11,
+    slot_ms: int = 40,
+    jit: dict[str, Any] | None = None,
+    glob: dict[str, Any] | None = None,
+    fund_usdc: int = 100_000,
+    sim_setup: Any = None,
+) -> RunResult:
+    sim = Simulator(None, seed=seed, slot_ms=slot_ms)
+    await sim.start()
+    keypair = bot_keypair(str(seed))
+    sim.fund(keypair.pubkey(), fund_usdc * 10**6)
+    if sim_setup is not None:
+        sim_setup(sim)
+    config = sim_config(sim, keypair, glob=glob, jit=jit)
     engine = Engine(
         config, keypair, http_url=sim.http_url, ws_url=sim.ws_url, risk=RiskGate.from_config(config)
     )

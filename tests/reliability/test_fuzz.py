@@ -57,6 +57,7 @@ from jitmaker.chain.rpc import RpcClient
 from jitmaker.chain.ws import AccountUpdate, SignatureUpdate, SlotUpdate, SubscriptionManager
 from jitmaker.errors import DecodeError, JitMakerError, RpcError
 from jitmaker.sim.app import Simulator
+from tests.e2e.harness import sim_config
 
 SEED = 20261122
 DRIFT = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
@@ -1226,27 +1227,7 @@ def test_oracle_with_absurd_exponent_does_not_hang() -> None:
 
 
 def _engine_config(sim: Simulator, keypair: Any) -> Any:
-    from jitmaker.config import parse_config
-
-    raw = {
-        "global": {
-            "endpoint": sim.http_url,
-            "wsEndpoint": sim.ws_url,
-            "keeperPrivateKey": list(bytes(keypair)),
-            "metricsPort": 0,
-            "disableMetrics": True,
-            "resubTimeoutMs": 2000,
-        },
-        "botConfigs": {
-            "jitMaker": {
-                "marketIndexes": [0, 1, 2],
-                "subaccounts": [0, 0, 0],
-                "aggressivenessBps": 20,
-                "targetLeverage": 1,
-            }
-        },
-    }
-    return parse_config(raw, env={})
+    return sim_config(sim, keypair, glob={"disableMetrics": True})
 
 
 async def _until(predicate: Callable[[], bool], timeout_s: float) -> bool:
