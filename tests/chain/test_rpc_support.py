@@ -157,3 +157,31 @@ def test_no_secret_survives_redaction_or_scrubbing(host, secret, where, extra, s
     assert secret not in redact_url(url)
     assert secret not in scrub(f"ClientError: cannot reach {url} (timeout)")
     assert redact_url(url).startswith(f"{scheme}://")
+
+
+async def test_refresh_logged_swallows_failures_logs_them_redacted_and_rate_limited() -> None:
+    from jitmaker.chain.tasks import refresh_logged
+
+    lines: list[tuple[str, dict[str, object]]] = []
+
+    class _Log:
+        def warning(self, event: str, **kw: object) -> None:
+            lines.append((event, kw))
+
+    async def ok() -> int:
+        return 1
+
+    async def boom() -> None:
+        raise RuntimeError(f"connect to https://x.rpcpool.com/{KEY} failed")
+
+    now = [0.0]
+    lim = LogLimiter(1.0, clock=lambda: now[0])
+    assert await refresh_logged(ok, limiter=lim, event="e", logger=_Log()) is True
+    assert lines == []
+    assert await refresh_logged(boom, limiter=lim, event="e", logger=_Log()) is False
+    assert await refresh_logged(boom, limiter=lim, event="e", logger=_Log()) is False
+    now[0] = 2.0
+    assert await refresh_logged(boom, limiter=lim, event="e", logger=_Log()) is False
+    assert [(e, kw["suppressed"]) for e, kw in lines] == [("e", 0), ("e", 1)]
+    assert all(KEY not in str(kw["error"]) for _, kw in lines), lines
+    assert lines[0][1]["error"] == "RuntimeError: connect to https://x.rpcpool.com/*** failed"

@@ -15,10 +15,9 @@ from typing import NamedTuple
 import structlog
 
 from jitmaker.chain.loglimit import LogLimiter
-from jitmaker.chain.redact import error_text
 from jitmaker.chain.rpc import RpcClient
 from jitmaker.chain.rpctypes import Commitment
-from jitmaker.chain.tasks import TaskSet
+from jitmaker.chain.tasks import TaskSet, refresh_logged
 from jitmaker.errors import RpcError, StaleDataError
 
 __all__ = ["BlockhashCache", "CachedBlockhash"]
@@ -105,12 +104,10 @@ class BlockhashCache:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await self.refresh()
-            except Exception as exc:  # RpcError, or a bug: keep refreshing either way
+            if not await refresh_logged(
+                self.refresh, limiter=self._limiter, event="blockhash_refresh_failed", logger=log
+            ):
                 self.failures += 1
-                if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("blockhash_refresh_failed", error=error_text(exc), suppressed=n)
             self._wake.clear()
             try:
                 async with asyncio.timeout(self.refresh_s):

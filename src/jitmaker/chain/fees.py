@@ -17,9 +17,8 @@ from typing import Any
 import structlog
 
 from jitmaker.chain.loglimit import LogLimiter
-from jitmaker.chain.redact import error_text
 from jitmaker.chain.rpc import RpcClient
-from jitmaker.chain.tasks import TaskSet
+from jitmaker.chain.tasks import TaskSet, refresh_logged
 
 __all__ = ["PriorityFeeEstimator", "estimate_priority_fee"]
 
@@ -101,9 +100,7 @@ class PriorityFeeEstimator:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await self.refresh()
-            except Exception as exc:  # RpcError, or a bug: keep the last value and retry
-                if (n := self._limiter.allow("refresh")) is not None:
-                    log.warning("priority_fee_refresh_failed", error=error_text(exc), suppressed=n)
+            await refresh_logged(
+                self.refresh, limiter=self._limiter, event="priority_fee_refresh_failed", logger=log
+            )
             await asyncio.sleep(self.refresh_s)

@@ -7,14 +7,15 @@ reported at interpreter exit, if ever (RUF006, reliability.md §1.4).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
 
+from jitmaker.chain.loglimit import LogLimiter
 from jitmaker.chain.redact import error_text
 
-__all__ = ["TaskSet"]
+__all__ = ["TaskSet", "refresh_logged"]
 
 log = structlog.get_logger(__name__)
 
@@ -55,3 +56,24 @@ class TaskSet:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def refresh_logged(
+    refresh: Callable[[], Awaitable[object]],
+    *,
+    limiter: LogLimiter,
+    event: str,
+    logger: Any,
+) -> bool:
+    """Await ``refresh()``; on any failure log one rate-limited, redacted warning and return
+    False instead of raising.
+
+    Why: a background refresher (blockhash, priority fee) must survive RpcError and bugs alike
+    and keep serving its last value; each used to spell out this try/except/limit block."""
+    try:
+        await refresh()
+    except Exception as exc:  # RpcError, or a bug: the caller keeps its last value and retries
+        if (n := limiter.allow("refresh")) is not None:
+            logger.warning(event, error=error_text(exc), suppressed=n)
+        return False
+    return True
