@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from jitmaker.accounts.enums import MarketStatus, MarketType, PositionDirection
 from jitmaker.errors import ConfigError
 from jitmaker.risk import (
+    MAX_BLIND_SENDS,
     HaltReason,
     KillSwitch,
     KillSwitchConfig,
@@ -246,6 +247,21 @@ def test_kill_switch_consecutive_failures_reset_by_landing() -> None:
     assert ks.record_outcome(OutcomeKind.RATE_LIMITED, 5) == []
     (event,) = ks.record_outcome(OutcomeKind.TIMEOUT, 6)
     assert event.reason is HaltReason.CONSECUTIVE_FAILURES and event.slot == 6
+
+
+def test_kill_switch_caps_blind_sends_below_its_failure_streak() -> None:
+    ks = KillSwitch(KillSwitchConfig(max_consecutive_failures=8, max_unknown_errors=None))
+    assert ks.blind_cap == 6
+    ks.record_outcome(OutcomeKind.FILLED, 1, sent=10.0)
+    assert not ks.blind_cap_reached([15.0, 14.0, 13.0, 12.0, 11.0, 10.0, 9.0])  # 5 blind
+    assert ks.blind_cap_reached([16.0, 15.0, 14.0, 13.0, 12.0, 11.0])  # 6 blind
+    ks.record_outcome(OutcomeKind.FILLED, 2, sent=13.0)  # releases everything sent before
+    assert not ks.blind_cap_reached([16.0, 15.0, 14.0, 13.0, 12.0, 11.0])
+    assert ks.blind_cap_reached([float(s) for s in range(30, 24, -1)])
+    assert KillSwitch(KillSwitchConfig(max_consecutive_failures=1)).blind_cap == 1
+    off = KillSwitch(KillSwitchConfig(max_consecutive_failures=None))
+    assert off.blind_cap == MAX_BLIND_SENDS
+    assert KillSwitch(KillSwitchConfig(max_consecutive_failures=1000)).blind_cap == MAX_BLIND_SENDS
 
 
 def test_kill_switch_unknown_errors_in_window() -> None:

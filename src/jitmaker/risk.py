@@ -25,6 +25,7 @@ from jitmaker.strategies.views import MarketKey, MarketView
 
 __all__ = [
     "ACCEPT",
+    "MAX_BLIND_SENDS",
     "HaltReason",
     "KillSwitch",
     "KillSwitchConfig",
@@ -294,6 +295,8 @@ class KillSwitchConfig:
 # outcomes that say nothing about our infrastructure (the auction simply ended)
 _NEUTRAL = frozenset({OutcomeKind.EXPIRED})
 
+MAX_BLIND_SENDS = 64  # in flight and sent after the latest-sent attempt that landed (at most)
+
 
 class KillSwitch:
     """RUNNING → HALTED on loss, drawdown, failure streaks or unknown-error bursts; manual reset.
@@ -324,6 +327,30 @@ class KillSwitch:
         """Failed attempts sent after the latest-sent attempt that landed (capped at the
         threshold)."""
         return len(self._streak)
+
+    @property
+    def blind_cap(self) -> int:
+        """Sends allowed in flight after the latest-sent one that landed: three quarters of
+        the failure streak (one whole window dropped is a streak, not a halt; a fault that
+        persists into the next window still halts), at most ``MAX_BLIND_SENDS``."""
+        limit = self.config.max_consecutive_failures
+        if not limit:
+            return MAX_BLIND_SENDS
+        return max(1, min(MAX_BLIND_SENDS, limit * 3 // 4))
+
+    def blind_cap_reached(self, sent_newest_first: Iterable[float]) -> bool:
+        """Whether ``blind_cap`` of these in-flight sends (send keys as given to
+        ``record_outcome``, newest first) were sent after the latest-sent attempt that landed:
+        nobody has answered them yet, and if they all fail they are a streak on their own."""
+        cap = self.blind_cap
+        blind = 0
+        for sent in sent_newest_first:
+            if sent <= self._landed_sent:
+                return False
+            blind += 1
+            if blind >= cap:
+                return True
+        return False
 
     def _transition(
         self, slot: int, state: TradingState, reason: HaltReason, detail: str

@@ -39,6 +39,7 @@ from jitmaker.errors import JitMakerError
 from jitmaker.freshness import FreshnessGate
 from jitmaker.logging import get_logger
 from jitmaker.metrics import Metrics
+from jitmaker.risk import KillSwitch, KillSwitchConfig
 from jitmaker.strategies import load_strategy
 from jitmaker.strategies.commands import Attempt, OutcomeKind, Skip
 from jitmaker.strategies.sizing import LEVERAGE_PRECISION, position_limits
@@ -57,7 +58,6 @@ FEED_MAX_LAG_SLOTS = 8  # the slot feed may trail the RPC's slot by this much (d
 WATCHDOG_TICK_S = 0.1
 STUCK_AFTER_S = 1.2  # a send with no outcome this long is presumed lost (until it expires)
 MAX_STUCK_SENDS = 8  # that many at once: refuse new attempts until they resolve
-MAX_BLIND_SENDS = 64  # in flight and sent after the latest-sent attempt that landed (at most)
 BLOCKHASH_SUSPICION_SLOTS = 300  # how long a "Blockhash not found" shortens the usable age
 TASK_EXIT_S = 5.0  # at shutdown, how long a cancelled task may take to finish
 
@@ -167,7 +167,15 @@ class Engine:
         self._last_slot_frame = 0.0
         self.last_snapshot_at: float | None = None
         self.last_fresh_at: float | None = None
-        self._landed_sent_at = float("-inf")  # send time of the latest-sent attempt that landed
+        # the send order of outcomes (which sends are still blind) is the kill switch's; without
+        # a risk gate, one with every trigger off keeps it
+        self._sends: KillSwitch = (
+            risk.kill_switch
+            if risk is not None
+            else KillSwitch(
+                KillSwitchConfig(max_consecutive_failures=None, max_unknown_errors=None)
+            )
+        )
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self, duration_s: float | None = None) -> dict[str, Any]:
@@ -1194,25 +1202,10 @@ class Engine:
             # ... and bound them by count too: at tens of attempts a second the age rule lets
             # more sends out blind (none answered yet) than the kill switch's failure streak
             # allows, so one burst the node drops (a forgotten blockhash) would halt the bot
-            cap = self._blind_cap()
-            blind = 0
-            for flight in reversed(self.executor.in_flight.values()):
-                if flight.sent_at <= self._landed_sent_at:
-                    break
-                blind += 1
-                if blind >= cap:
-                    return RefusedReason.UNCONFIRMED
+            newest_first = (f.sent_at for f in reversed(self.executor.in_flight.values()))
+            if self._sends.blind_cap_reached(newest_first):
+                return RefusedReason.UNCONFIRMED
         return None
-
-    def _blind_cap(self) -> int:
-        """Sends allowed in flight after the latest-sent one that landed: three quarters of
-        the kill switch's failure streak (one whole window dropped is a streak, not a halt; a
-        fault that persists into the next window still halts), at most ``MAX_BLIND_SENDS``."""
-        kill = getattr(self.risk, "kill_switch", None)
-        limit = getattr(getattr(kill, "config", None), "max_consecutive_failures", None)
-        if not limit:
-            return MAX_BLIND_SENDS
-        return max(1, min(MAX_BLIND_SENDS, limit * 3 // 4))
 
     def _risk_check(self, attempt: Attempt) -> str | None:
         from jitmaker.strategies.sizing import PositionLimits
@@ -1311,9 +1304,8 @@ class Engine:
         )
         if flight is None:
             return
-        if kind.landed:
-            self._landed_sent_at = max(self._landed_sent_at, flight.sent_at)
         if self.risk is None:
+            self._sends.record_outcome(kind, self.slot, flight.sent_at)
             return
         event = self.risk.on_outcome(kind, self.slot, flight.sent_at)
         if event is not None and getattr(self.risk, "halted", False):
