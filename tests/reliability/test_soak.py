@@ -10,18 +10,17 @@ from collections import Counter
 
 import pytest
 from bench.soak import FaultDriver, start_bot
+from bench.soak_probe import TRANSIENT_TASKS
 
 pytestmark = pytest.mark.slow
 
-# per-transaction tasks come and go with the flow; everything else must be steady
-_TRANSIENT = ("tx-send", "tx-logs", "tx-sub", "tx-unsub", "Task-")
-
 
 def _steady_tasks() -> Counter:
+    """Long-lived tasks by name; per-transaction ones (the memory soak's list) come and go."""
     names = Counter()
     for task in asyncio.all_tasks():
         name = task.get_name()
-        if not name.startswith(_TRANSIENT):
+        if not name.startswith(TRANSIENT_TASKS):
             names[name.split(":")[0]] += 1
     return names
 
