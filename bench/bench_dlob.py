@@ -232,11 +232,12 @@ def _incremental(
         ins.append(t1 - t0)
         upd.append(t2 - t1)
         rem.append(t3 - t2)
-    return {
-        "insert": statistics.median(ins),
-        "update": statistics.median(upd),
-        "remove": statistics.median(rem),
-    }
+    return _medians(insert=ins, update=upd, remove=rem)
+
+
+def _medians(**samples: list[float]) -> dict[str, float]:
+    """Each phase's median time, so a GC pause or a scheduler hiccup does not move it."""
+    return {phase: statistics.median(times) for phase, times in samples.items()}
 
 
 def _dp_incremental(dp: DpDLOB, number: int) -> dict[str, float]:
@@ -256,11 +257,7 @@ def _dp_incremental(dp: DpDLOB, number: int) -> dict[str, float]:
         ins.append(t1 - t0)
         upd.append(t2 - t1)
         rem.append(t3 - t2)
-    return {
-        "insert": statistics.median(ins),
-        "update": statistics.median(upd),
-        "remove": statistics.median(rem),
-    }
+    return _medians(insert=ins, update=upd, remove=rem)
 
 
 def _our_book(snapshot: dict) -> DLOB:
