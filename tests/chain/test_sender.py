@@ -23,7 +23,7 @@ from jitmaker.chain.sender import (
     signature_of,
 )
 from jitmaker.chain.txerrors import FailureReason, Program
-from jitmaker.errors import ExecutionError, StaleDataError
+from jitmaker.errors import ExecutionError, RpcError, StaleDataError
 
 from ._fake_rpc import FakeClock, FakeRpc, Fault, RpcFail
 from ._fake_ws import FakePubsub, until
@@ -391,6 +391,32 @@ async def test_blockhash_cache_refresh_and_staleness(rpc: FakeRpc) -> None:
             assert cache.current().blockhash == "BH130"
         finally:
             await cache.close()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {
+            "context": {"slot": 1},
+            "value": {"blockhash": "BH", "lastValidBlockHeight": float("inf")},
+        },
+        {"context": {"slot": 1}, "value": {"blockhash": "BH", "lastValidBlockHeight": 2.5}},
+        {"context": {"slot": True}, "value": {"blockhash": "BH", "lastValidBlockHeight": 2}},
+        {"context": {"slot": 1}, "value": {"blockhash": 7, "lastValidBlockHeight": 2}},
+        {"context": {"slot": 1}, "value": None},
+        ["not", "an", "object"],
+    ],
+)
+async def test_blockhash_cache_malformed_reply_is_one_rpc_error(bad) -> None:
+    class _Rpc:
+        async def batch(self, calls):
+            return [bad, 5]
+
+    cache = BlockhashCache(_Rpc(), clock=FakeClock(1.0))  # type: ignore[arg-type]
+    with pytest.raises(RpcError, match=r"^getLatestBlockhash: malformed result"):
+        await cache.refresh()
+    with pytest.raises(StaleDataError):
+        cache.current()  # nothing half-parsed was cached
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import structlog
 
 from jitmaker.chain.loglimit import LogLimiter
 from jitmaker.chain.rpc import RpcClient
+from jitmaker.chain.rpcparse import as_int, as_str, parse_or_raise
 from jitmaker.chain.rpctypes import Commitment
 from jitmaker.chain.tasks import TaskSet, refresh_logged
 from jitmaker.errors import RpcError, StaleDataError
@@ -82,19 +83,22 @@ class BlockhashCache:
         bh, height = await self._rpc.batch([("getLatestBlockhash", cfg), ("getBlockHeight", cfg)])
         if isinstance(bh, RpcError):
             raise bh
-        try:
-            value = CachedBlockhash(
-                str(bh["value"]["blockhash"]),
-                int(bh["value"]["lastValidBlockHeight"]),
-                int(bh["context"]["slot"]),
-                self._clock(),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RpcError(f"getLatestBlockhash: malformed result ({type(exc).__name__})") from None
+        value = parse_or_raise("getLatestBlockhash", bh, self._parse)
         if isinstance(height, int) and not isinstance(height, bool):
             self.block_height = max(height, self.block_height or 0)
         self._value = value
         return value
+
+    def _parse(self, bh: Any) -> CachedBlockhash:
+        # The shared checked parsers: a float, bool or Infinity where an int belongs is a
+        # malformed reply (RpcError), never an OverflowError or a silently truncated height.
+        value = bh["value"]
+        return CachedBlockhash(
+            as_str(value["blockhash"]),
+            as_int(value["lastValidBlockHeight"]),
+            as_int(bh["context"]["slot"]),
+            self._clock(),
+        )
 
     def start(self) -> None:
         self._tasks.spawn(self._loop(), name="blockhash-cache")
