@@ -45,7 +45,7 @@ from jitmaker.sim.program.rules import (
 from jitmaker.sim.program.state import AccountMaps
 from jitmaker.sim.program.types import OrderParams
 
-__all__ = ["PlacementRules", "is_risk_increasing"]
+__all__ = ["PlacementRules", "is_risk_increasing", "standardized_prices"]
 
 
 def is_risk_increasing(direction: int, amount: int, bids: int, asks: int, base: int) -> bool:
@@ -54,6 +54,17 @@ def is_risk_increasing(direction: int, amount: int, bids: int, asks: int, base: 
     if direction == LONG:
         return amount >= 0 or amount + bids + base > 0
     return amount <= 0 or amount + asks - base < 0
+
+
+def standardized_prices(params: OrderParams, tick: int) -> tuple[int, int]:
+    """The order's limit and trigger prices on the market's tick grid (perp and spot alike);
+    a math failure is the program's math error."""
+    try:
+        price = standardize_price(params.price, tick, params.direction)
+        trigger = standardize_price(params.trigger_price or 0, tick, params.direction)
+    except AuctionMathError as exc:
+        raise _math(exc) from None
+    return price, trigger
 
 
 class PlacementRules:
@@ -116,16 +127,12 @@ class PlacementRules:
             return None
         if params.market_type != MarketType.PERP:
             raise drift_error("InvalidOrderMarketType")
-        try:
-            price = standardize_price(params.price, tick, params.direction)
-            if params.post_only == PostOnlyParam.SLIDE:
-                if params.direction == LONG and price >= market.amm_ask():
-                    price = market.amm_ask() - tick
-                elif params.direction == SHORT and price <= market.amm_bid():
-                    price = market.amm_bid() + tick
-            trigger = standardize_price(params.trigger_price or 0, tick, params.direction)
-        except AuctionMathError as exc:
-            raise _math(exc) from None
+        price, trigger = standardized_prices(params, tick)
+        if params.post_only == PostOnlyParam.SLIDE:
+            if params.direction == LONG and price >= market.amm_ask():
+                price = market.amm_ask() - tick
+            elif params.direction == SHORT and price <= market.amm_bid():
+                price = market.amm_bid() + tick
         order = self.new_order(
             user, params, market, MarketType.PERP, base=base, price=price, trigger=trigger,
             existing_dir=existing_dir, max_ts=max_ts, auction=(start, end, duration),

@@ -17,7 +17,6 @@ from jitmaker.auction import (
     AuctionMathError,
     limit_price,
     standardize_base_asset_amount,
-    standardize_price,
 )
 from jitmaker.sim.program.drift import DriftEngine
 from jitmaker.sim.program.errors import drift_error
@@ -30,7 +29,7 @@ from jitmaker.sim.program.layout import (
     UserView,
 )
 from jitmaker.sim.program.oracle import read_oracle
-from jitmaker.sim.program.placement import is_risk_increasing
+from jitmaker.sim.program.placement import is_risk_increasing, standardized_prices
 from jitmaker.sim.program.rules import (
     LONG,
     SHORT,
@@ -160,11 +159,7 @@ def place_spot_order(
         raise drift_error("InvalidOrderBaseQuoteAsset", "can not place order for quote asset")
     if params.market_type != MarketType.SPOT:
         raise drift_error("InvalidOrderMarketType", "must be spot order")
-    try:
-        price = standardize_price(params.price, tick, params.direction)
-        trigger = standardize_price(params.trigger_price or 0, tick, params.direction)
-    except AuctionMathError as exc:
-        raise _math(exc) from None
+    price, trigger = standardized_prices(params, tick)
     order = engine.new_order(
         user, params, market, MarketType.SPOT, base=base, price=price, trigger=trigger,
         existing_dir=existing_dir, max_ts=max_ts, auction=(start, end, duration),
