@@ -71,11 +71,3 @@ class Overlay:
 
     def put(self, key: Pubkey, account: Account) -> None:
         self.changed[key] = account
-
-    def set_data(self, key: Pubkey, data: bytes) -> None:
-        current = self.get(key)
-        if current is None:
-            raise KeyError(key)
-        self.changed[key] = Account(
-            current.lamports, bytes(data), current.owner, current.executable
-        )
