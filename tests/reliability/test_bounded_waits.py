@@ -16,7 +16,7 @@ from solders.keypair import Keypair
 
 from jitmaker.chain.ws import SubscriptionManager
 from jitmaker.config import parse_config
-from jitmaker.engine import Engine, core
+from jitmaker.engine import Engine, EngineState, core
 
 
 class _Stubborn:
@@ -63,7 +63,7 @@ async def test_subscription_manager_close_is_bounded_and_cancellable():
 
 
 async def test_engine_shutdown_leaves_a_task_that_ignores_cancellation(monkeypatch):
-    monkeypatch.setattr(core, "TASK_EXIT_S", 0.2, raising=False)
+    monkeypatch.setattr(core, "TASK_EXIT_S", 0.2)  # raises if the constant is renamed
     keypair = Keypair.from_seed(hashlib.sha256(b"jitmaker-test/bounded").digest())
     raw = {
         "global": {
@@ -82,7 +82,7 @@ async def test_engine_shutdown_leaves_a_task_that_ignores_cancellation(monkeypat
         assert shutdown.done(), "shutdown waited for a task that ignores cancellation"
         shutdown.result()
         assert stubborn.cancels >= 1
-        assert engine.state == "stopping"
+        assert engine.state == EngineState.STOPPING
     finally:
         stubborn.release.set()
         await asyncio.sleep(0)
