@@ -323,9 +323,11 @@ async def test_no_secret_when_the_endpoint_is_unreachable(tmp_path: Path) -> Non
     assert not outcome.leaks(), outcome.leaks()
 
 
-async def test_no_secret_in_an_uncaught_exception_at_exit(sim: Simulator, tmp_path: Path) -> None:
-    """The summary cannot be written (its directory does not exist): whatever surfaces on
-    stderr, traceback included, carries no secret."""
+async def test_no_secret_when_the_summary_path_is_refused(sim: Simulator, tmp_path: Path) -> None:
+    """The summary cannot be written (its directory does not exist): the CLI refuses it after
+    the key and URLs are loaded, before start, and what surfaces carries no secret. (It used
+    to be discovered as an uncaught exception at exit; the in-process test
+    ``test_unexpected_engine_bug_is_logged_redacted_not_raw_traceback`` covers that path.)"""
     http, ws = keyed_urls(sim)
     config = write_config(tmp_path, http, ws)
     outcome = await run_daemon(
@@ -334,6 +336,8 @@ async def test_no_secret_in_an_uncaught_exception_at_exit(sim: Simulator, tmp_pa
     assert outcome.code != 0, outcome.dump()
     assert outcome.stderr or "error" in outcome.stdout, outcome.dump()
     assert not outcome.leaks(), outcome.leaks()
+    assert outcome.code == 2 and "--summary-json" in outcome.stderr, outcome.dump()
+    assert "Traceback" not in outcome.stderr and "engine_started" not in outcome.stdout
 
 
 async def test_no_secret_in_check_config(tmp_path: Path) -> None:
