@@ -37,7 +37,7 @@ class _Flights:
         return None if sent is None else SimpleNamespace(sent_at=sent)
 
 
-def _engine() -> tuple[Engine, _Flights]:
+def _engine(with_risk: bool = True) -> tuple[Engine, _Flights]:
     keypair = Keypair.from_seed(hashlib.sha256(b"jitmaker-test/streak").digest())
     raw = {
         "global": {
@@ -55,9 +55,8 @@ def _engine() -> tuple[Engine, _Flights]:
         },
     }
     config = parse_config(raw, env={})
-    engine = Engine(
-        config, keypair, http_url="http://127.0.0.1:9", risk=RiskGate.from_config(config)
-    )
+    risk = RiskGate.from_config(config) if with_risk else None
+    engine = Engine(config, keypair, http_url="http://127.0.0.1:9", risk=risk)
     flights = _Flights()
     engine.executor = flights
     engine.state = EngineState.RUNNING
@@ -160,3 +159,33 @@ def test_sends_nobody_has_answered_are_capped_below_the_failure_streak():
     send("newest", now - 0.1)
     resolve(_landed("newest"))
     assert engine._can_trade() is None
+
+
+def test_without_a_risk_gate_blind_sends_are_still_capped():
+    # the send order is then kept by a kill switch with every trigger off: no halt, the
+    # MAX_BLIND_SENDS cap still bounds what a silent node can swallow
+    from collections import OrderedDict
+
+    from jitmaker.engine.executor import RefusedReason
+    from jitmaker.risk import MAX_BLIND_SENDS
+
+    engine, flights = _engine(with_risk=False)
+    assert engine.risk is None
+    now = 1000.0
+    engine.clock = lambda: now
+    in_flight: OrderedDict[str, SimpleNamespace] = OrderedDict()
+    flights.in_flight = in_flight
+    sent = 0
+    while engine._can_trade() is None and sent < 2 * MAX_BLIND_SENDS:
+        in_flight[f"blind{sent}"] = SimpleNamespace(sent_at=now - 0.5 + sent / 10_000)
+        flights.sent_at[f"blind{sent}"] = now - 0.5 + sent / 10_000
+        sent += 1
+    assert sent == MAX_BLIND_SENDS
+    assert engine._can_trade() is RefusedReason.UNCONFIRMED
+    flights.sent_at["newest"] = now - 0.1
+    engine._on_tx_outcome(_landed("newest"))
+    assert engine._can_trade() is None
+    for i in range(sent):  # all dropped: never a halt without a risk gate
+        in_flight.pop(f"blind{i}")
+        engine._on_tx_outcome(_expired(f"blind{i}"))
+    assert engine.state == EngineState.RUNNING
