@@ -34,7 +34,7 @@ def estimate_priority_fee(
     negatives) is ignored, so the result is always an int in [floor, cap]."""
     valid = sorted(s for s in samples if isinstance(s, int) and not isinstance(s, bool) and s >= 0)
     if not valid:
-        return max(floor, min(cap, floor))
+        return floor  # what the clamp below yields for any fee <= floor, whatever cap is
     rank = max(1, math.ceil(percentile * len(valid) / 100))
     base = valid[rank - 1]
     fee = base * multiplier.numerator // multiplier.denominator
