@@ -99,9 +99,9 @@ def write_json_atomic(path: str | os.PathLike[str], payload: Any) -> None:
 def _writable_target(path: str) -> bool:
     """Can a file be created at ``path``? Checked before the run, not discovered at exit."""
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
     if target.exists():
         return target.is_file() and os.access(target, os.W_OK)
+    directory = target.parent  # Path("x").parent is Path("."), never empty
     return directory.is_dir() and os.access(directory, os.W_OK | os.X_OK)
 
 

@@ -376,3 +376,15 @@ def test_unexpected_engine_bug_is_logged_redacted_not_raw_traceback(tmp_path, ca
     assert "fatal_unexpected" in out and "RuntimeError" in out
     assert "SECRETAPIKEY123456789" not in out + err
     assert "Traceback" not in err
+
+
+def test_summary_target_check_accepts_bare_names_and_rejects_directories(tmp_path, monkeypatch):
+    from jitmaker.cli import _writable_target
+
+    monkeypatch.chdir(tmp_path)
+    assert _writable_target("summary.json")  # relative, parent "."
+    (tmp_path / "old.json").write_text("{}")
+    assert _writable_target("old.json")  # an existing file is overwritten
+    (tmp_path / "adir").mkdir()
+    assert not _writable_target("adir")  # a directory is not a file target
+    assert not _writable_target("missing/summary.json")
