@@ -1181,7 +1181,7 @@ class Engine:
             return RefusedReason.STOPPING
         if self.state == EngineState.HALTED:
             return RefusedReason.HALTED
-        if self.risk is not None and getattr(self.risk, "halted", False):
+        if self.risk is not None and self.risk.halted:
             return RefusedReason.HALTED
         rpc = self.rpc
         if rpc is not None and hasattr(rpc, "health"):
@@ -1308,7 +1308,7 @@ class Engine:
             self._sends.record_outcome(kind, self.slot, flight.sent_at)
             return
         event = self.risk.on_outcome(kind, self.slot, flight.sent_at)
-        if event is not None and getattr(self.risk, "halted", False):
+        if event is not None and self.risk.halted:
             self.halt(
                 f"{event.reason.value}: {event.detail}" if event.reason else str(event.detail)
             )
