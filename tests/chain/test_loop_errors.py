@@ -50,7 +50,11 @@ async def test_the_websockets_race_is_recognised_and_nothing_else():
 async def test_handler_swallows_the_race_and_forwards_the_rest():
     loop = asyncio.get_running_loop()
     seen: list[dict] = []
-    loop.set_exception_handler(lambda _loop, ctx: seen.append(ctx))
+
+    def previous(_loop, ctx):
+        seen.append(ctx)
+
+    loop.set_exception_handler(previous)
     handler = LoopErrorHandler()
     handler.install(loop)
     try:
@@ -59,10 +63,12 @@ async def test_handler_swallows_the_race_and_forwards_the_rest():
         await asyncio.sleep(0.01)
     finally:
         handler.uninstall()
+        after = loop.get_exception_handler()
+        loop.set_exception_handler(None)  # even when an assertion below fails
     assert handler.suppressed == 1
     assert [type(ctx.get("exception")) for ctx in seen] == [ValueError]
-    assert loop.get_exception_handler() is not handler  # the previous one is back
-    loop.set_exception_handler(None)
+    assert after is not handler  # the previous one is back
+    assert after is previous
 
 
 def _raise_value_error() -> None:
