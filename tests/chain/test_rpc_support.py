@@ -185,3 +185,29 @@ async def test_refresh_logged_swallows_failures_logs_them_redacted_and_rate_limi
     assert [(e, kw["suppressed"]) for e, kw in lines] == [("e", 0), ("e", 1)]
     assert all(KEY not in str(kw["error"]) for _, kw in lines), lines
     assert lines[0][1]["error"] == "RuntimeError: connect to https://x.rpcpool.com/*** failed"
+
+
+@pytest.mark.parametrize("declare_size", [True, False])
+def test_decode_account_data_refuses_a_zstd_bomb_but_keeps_real_accounts(declare_size) -> None:
+    import base64
+
+    import zstandard
+
+    from jitmaker.chain.rpcparse import MAX_ACCOUNT_DATA, decode_account_data, parse_or_raise
+    from jitmaker.errors import RpcError
+
+    comp = zstandard.ZstdCompressor(write_content_size=declare_size)
+
+    def wire(payload: bytes) -> list[str]:
+        return [base64.b64encode(comp.compress(payload)).decode(), "base64+zstd"]
+
+    user = bytes(range(256)) * 16  # a 4 KB account round-trips unchanged
+    assert decode_account_data(wire(user)) == user
+    edge = b"\x00" * MAX_ACCOUNT_DATA  # exactly the Solana limit is still an account
+    assert decode_account_data(wire(edge)) == edge
+    bomb = wire(b"\x00" * (MAX_ACCOUNT_DATA + 1))
+    with pytest.raises(RpcError, match="malformed result"):
+        parse_or_raise("getAccountInfo", bomb, decode_account_data)
+    truncated = [base64.b64encode(comp.compress(user)[:12]).decode(), "base64+zstd"]
+    with pytest.raises(RpcError, match="malformed result"):
+        parse_or_raise("getAccountInfo", truncated, decode_account_data)

@@ -28,6 +28,7 @@ from jitmaker.chain.rpctypes import (
 from jitmaker.errors import RpcError
 
 __all__ = [
+    "MAX_ACCOUNT_DATA",
     "as_int",
     "as_logs",
     "as_str",
@@ -45,6 +46,9 @@ __all__ = [
 T = TypeVar("T")
 
 _zstd = zstandard.ZstdDecompressor()
+# Solana's MAX_PERMITTED_DATA_LENGTH: no real account decompresses to more, so a reply that
+# claims to (a zstd bomb from a faulty or hostile endpoint) is malformed, not an allocation.
+MAX_ACCOUNT_DATA = 10 * 1024 * 1024
 
 
 def decode_account_data(data: Any) -> bytes:
@@ -55,7 +59,12 @@ def decode_account_data(data: Any) -> bytes:
     if data[1] == Encoding.BASE64.value:
         return raw
     if data[1] == Encoding.BASE64_ZSTD.value:
-        return _zstd.decompressobj().decompress(raw)
+        if not raw:
+            return b""
+        # frame_content_size is -1 when the frame does not declare it; then the cap applies
+        if zstandard.frame_content_size(raw) > MAX_ACCOUNT_DATA:
+            raise ValueError(f"account data decompresses to more than {MAX_ACCOUNT_DATA} bytes")
+        return _zstd.decompress(raw, max_output_size=MAX_ACCOUNT_DATA)
     raise ValueError(f"unsupported account encoding {data[1]!r}")
 
 
