@@ -70,21 +70,19 @@ JIT_PROXY_ERRORS: dict[str, int] = {
         )
     )
 }
-_JIT_BY_CODE = {code: name for name, code in JIT_PROXY_ERRORS.items()}
 
 
 @cache
-def _drift_errors() -> tuple[dict[str, tuple[int, str]], dict[int, tuple[str, str]]]:
+def _drift_errors() -> dict[str, tuple[int, str]]:
+    """Drift's IDL errors by name: (code, message)."""
     path = Path(driftpy.__file__).parent / "idl" / "drift.json"
     errors = json.loads(path.read_text())["errors"]
-    by_name = {e["name"]: (e["code"], e.get("msg", e["name"])) for e in errors}
-    by_code = {e["code"]: (e["name"], e.get("msg", e["name"])) for e in errors}
-    return by_name, by_code
+    return {e["name"]: (e["code"], e.get("msg", e["name"])) for e in errors}
 
 
 def drift_error_code(name: str) -> int:
     """The Drift IDL code of error ``name`` (e.g. ``BidNotCrossed`` is not one: KeyError)."""
-    return _drift_errors()[0][name][0]
+    return _drift_errors()[name][0]
 
 
 class ProgramError(SimulatorError):
@@ -146,19 +144,10 @@ def anchor_error(code: int) -> ProgramError:
 
 def drift_error(name: str, log: str | None = None) -> ProgramError:
     """Drift ``ErrorCode::<name>`` with its IDL code and message; ``log`` is the validate! text."""
-    code, message = _drift_errors()[0][name]
+    code, message = _drift_errors()[name]
     return ProgramError(code, name, message, logs=[log] if log else None)
 
 
 def jit_error(name: str, log: str | None = None) -> ProgramError:
     """jit-proxy ``ErrorCode::<name>`` (protocol §6.3)."""
     return ProgramError(JIT_PROXY_ERRORS[name], name, name, logs=[log] if log else None)
-
-
-def error_name(code: int, jit_proxy: bool = False) -> str:
-    """Name of a custom code, looking in jit-proxy's list first when ``jit_proxy``."""
-    if jit_proxy and code in _JIT_BY_CODE:
-        return _JIT_BY_CODE[code]
-    if code in ANCHOR_ERRORS:
-        return ANCHOR_ERRORS[code][0]
-    return _drift_errors()[1].get(code, (str(code), ""))[0]
