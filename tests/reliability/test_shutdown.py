@@ -70,6 +70,16 @@ class Daemon:
         self.stderr = await self.proc.stderr.read()
         return self.proc.returncode
 
+    async def exit_code(self, timeout_s: float, failure: str) -> int:
+        """The exit status within ``timeout_s``; else kill the process and fail with
+        ``failure`` and the daemon's output."""
+        code = await self.wait_exit(timeout_s)
+        if code is None:
+            self.proc.kill()
+            await self.wait_exit(10)
+            raise AssertionError(f"{failure}\n{self.dump()}")
+        return code
+
     def dump(self) -> str:
         tail = "\n".join(self.raw[-30:])
         return f"--- stdout tail ---\n{tail}\n--- stderr ---\n{self.stderr.decode()[-3000:]}"
@@ -214,11 +224,7 @@ async def test_signal_stops_cleanly(sim: Simulator, tmp_path: Path, signum: int)
     daemon = await start_daemon(sim, tmp_path)
     await trading(daemon, attempts=2)
     daemon.proc.send_signal(signum)
-    code = await daemon.wait_exit(GRACE_S + 30)
-    if code is None:
-        daemon.proc.kill()
-        await daemon.wait_exit(10)
-        raise AssertionError(f"no exit within {GRACE_S + 30} s of {signum!r}\n{daemon.dump()}")
+    code = await daemon.exit_code(GRACE_S + 30, f"no exit within {GRACE_S + 30} s of {signum!r}")
     summary = assert_clean_stop(daemon, code, signal.Signals(signum).name)
     assert summary["state"] == "stopping"
 
@@ -235,11 +241,7 @@ async def test_in_flight_wait_is_bounded_by_the_grace_period(
     ok = await daemon.wait_for(lambda: len(daemon.events("attempt_sent")) > before + 1, 30.0)
     assert ok and swallowed, f"no attempt reached the black hole\n{daemon.dump()}"
     daemon.proc.send_signal(signal.SIGTERM)
-    code = await daemon.wait_exit(GRACE_S + 30)
-    if code is None:
-        daemon.proc.kill()
-        await daemon.wait_exit(10)
-        raise AssertionError(f"no exit within {GRACE_S + 30} s\n{daemon.dump()}")
+    code = await daemon.exit_code(GRACE_S + 30, f"no exit within {GRACE_S + 30} s")
     summary = assert_clean_stop(daemon, code, "SIGTERM")
     in_flight = daemon.events("in_flight_at_exit")
     assert in_flight and in_flight[0]["count"] >= 1, daemon.dump()
@@ -258,11 +260,8 @@ async def test_second_signal_exits_at_once(sim: Simulator, tmp_path: Path) -> No
     daemon.proc.send_signal(signal.SIGTERM)
     assert await daemon.wait_for(lambda: bool(daemon.events("stopping")), 10.0), daemon.dump()
     daemon.proc.send_signal(signal.SIGTERM)
-    code = await daemon.wait_exit(20)  # a third of the grace period: "at once"
-    if code is None:
-        daemon.proc.kill()
-        await daemon.wait_exit(10)
-        raise AssertionError(f"the second signal did not end the process\n{daemon.dump()}")
+    # a third of the grace period: "at once"
+    code = await daemon.exit_code(20, "the second signal did not end the process")
     assert daemon.events("second_signal_exit_now"), daemon.dump()
     assert code == 130, f"exit code {code}\n{daemon.dump()}"
 
@@ -290,13 +289,9 @@ async def test_sigterm_during_startup_retries_exits_promptly(tmp_path: Path) -> 
     retrying = await daemon.wait_for(lambda: bool(daemon.events("bootstrap_retry")), 30.0)
     assert retrying, daemon.dump()
     proc.send_signal(signal.SIGTERM)
-    code = await daemon.wait_exit(GRACE_S + 10)
-    if code is None:
-        proc.kill()
-        await daemon.wait_exit(10)
-        raise AssertionError(
-            f"SIGTERM during startup was not honoured within {GRACE_S + 10} s\n{daemon.dump()}"
-        )
+    code = await daemon.exit_code(
+        GRACE_S + 10, f"SIGTERM during startup was not honoured within {GRACE_S + 10} s"
+    )
     assert code == 0, daemon.dump()
     assert daemon.events("stopping"), daemon.dump()
     assert daemon.summary_path.exists()
