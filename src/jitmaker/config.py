@@ -102,9 +102,6 @@ class SecretKey:
         self._bytes = bytes(raw)
         self.source = source  # "config", "env", "file", "ephemeral" — never the value
 
-    def reveal(self) -> bytes:
-        return self._bytes
-
     def keypair(self) -> Any:
         from solders.keypair import Keypair
 
@@ -231,10 +228,6 @@ class StrategySpec:
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_builtin(self) -> bool:
-        return self.name in BUILTIN_STRATEGIES
 
 
 @dataclass(frozen=True, slots=True)
